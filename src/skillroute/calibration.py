@@ -1,0 +1,127 @@
+"""What `Router.fit` learns, as a versioned JSON file kept beside the catalog.
+
+A calibration ties a catalog (by fingerprint) and an embedding model (by id) to: the
+linear head's weights, the weight that mixes head and similarity, the Platt parameters
+that turn a score into P(candidate is right), the abstain threshold, the ambiguity
+margin, and the confidence above which a multi-step plan keeps the top candidate as its
+primary skill.  A file written for another catalog or model is stale: it is ignored with a
+warning, never applied.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from skillroute.errors import SkillrouteWarning
+from skillroute.scoring import LinearHead
+
+__all__ = ["CALIBRATION_FILE", "Calibration", "FitSummary", "HeadParams", "load_calibration"]
+
+CALIBRATION_FILE = "calibration.json"
+
+
+class HeadParams(BaseModel):
+    """Weights of the linear head, one row per skill in catalog order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    skills: tuple[str, ...]
+    weights: tuple[tuple[float, ...], ...]
+    bias: tuple[float, ...]
+    c: float = Field(gt=0)
+
+    def to_head(self) -> LinearHead:
+        """The numpy form used at routing time."""
+        return LinearHead(
+            np.asarray(self.weights, dtype=np.float32), np.asarray(self.bias, dtype=np.float32)
+        )
+
+
+class FitSummary(BaseModel):
+    """How a calibration was obtained, for the record and for reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dataset: str
+    items: int
+    in_scope: int
+    out_of_scope: int
+    random_state: int
+    utility: float = Field(description="share of fit items the fitted router gets right")
+
+
+class Calibration(BaseModel):
+    """Fitted routing parameters.  `Calibration.default()` is used until `fit` runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = "skillroute-calibration-v1"
+    model_id: str | None = None
+    catalog_fingerprint: str | None = None
+    head: HeadParams | None = None
+    head_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    platt_a: float
+    platt_b: float
+    abstain_threshold: float = Field(ge=0.0, le=1.0)
+    ambiguity_margin: float = Field(ge=0.0)
+    plan_keep_confidence: float = Field(default=0.75, ge=0.0, le=1.01)
+    fit: FitSummary | None = None
+
+    @classmethod
+    def default(cls) -> Calibration:
+        """Similarity-only parameters for an unfitted router.
+
+        Measured with all-MiniLM-L6-v2 on the bundled catalog's train split (similarity
+        only, `skillroute fit --no-head`); they transfer roughly to other catalogs and
+        models, which is why `skillroute fit` exists.
+        """
+        return cls(platt_a=14.0, platt_b=-7.2, abstain_threshold=0.35, ambiguity_margin=0.01)
+
+    def confidence(self, score: np.ndarray) -> np.ndarray:
+        """P(candidate is right) for raw scores (Platt scaling)."""
+        z = np.clip(self.platt_a * score + self.platt_b, -50.0, 50.0)
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+
+    def score_for_confidence(self, confidence: float) -> float:
+        """The raw score at which confidence equals ``confidence`` (inverse Platt)."""
+        confidence = min(max(confidence, 1e-12), 1 - 1e-12)
+        return (math.log(confidence / (1 - confidence)) - self.platt_b) / self.platt_a
+
+    def save(self, path: Path | str) -> Path:
+        """Write as indented JSON (stable key order, so diffs stay readable)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    def problem_with(self, model_id: str, fingerprint: str, skills: tuple[str, ...]) -> str | None:
+        """Why this calibration does not fit a router, or None when it does."""
+        if self.model_id is not None and self.model_id != model_id:
+            return f"fitted with model {self.model_id!r}, router uses {model_id!r}"
+        if self.catalog_fingerprint is not None and self.catalog_fingerprint != fingerprint:
+            return "the catalog changed since it was fitted (rerun `skillroute fit`)"
+        if self.head is not None and self.head.skills != skills:
+            return "its head was trained on other skills"
+        return None
+
+
+def load_calibration(path: Path | str) -> Calibration | None:
+    """Read a calibration file; warn and return None when it is unreadable or invalid."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Calibration.model_validate(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
+        reason = str(exc).splitlines()[0]
+        warnings.warn(
+            f"{path}: calibration ignored ({reason}); using defaults",
+            SkillrouteWarning,
+            stacklevel=3,
+        )
+        return None

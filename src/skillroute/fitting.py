@@ -1,0 +1,311 @@
+"""`fit_calibration`: learn a router's parameters from held-out labelled tasks.
+
+What is learned, and from what:
+
+- the **linear head** (multinomial logistic regression on frozen embeddings) from the
+  catalog's own texts — descriptions and examples — and, with ``learn_from_dataset``,
+  from the dataset's in-scope items too, so it generalises from examples rather than only
+  matching them.  Everything below is then judged on *out-of-fold* scores (K-fold
+  cross-fitting), so the head is never graded on what it was trained on; its
+  regularisation ``C`` is chosen the same way;
+- the **mixing weight** between head probability and cosine similarity;
+- **Platt scaling**: score → P(candidate is right), from the dataset's top candidates;
+- the **abstain threshold**, **ambiguity margin** and the confidence above which a plan
+  keeps the top candidate as primary, maximising the share of dataset items the router
+  gets right *after rules* (an abstention is right for an out-of-scope
+  item; an ambiguous answer earns half when the right skill is among the two offered).
+
+The dataset must not contain catalog examples (that would grade the head on its own
+training data): fitting refuses, with a warning listing them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from skillroute.calibration import Calibration, FitSummary, HeadParams
+from skillroute.errors import DatasetError, SkillrouteWarning
+from skillroute.scoring import LinearHead, SkillIndex
+from skillroute.text import clean_task
+
+if TYPE_CHECKING:
+    from skillroute.dataset import Dataset
+    from skillroute.router import Router
+
+__all__ = ["HEAD_C_GRID", "HEAD_WEIGHT_GRID", "fit_calibration"]
+
+HEAD_C_GRID = (4.0, 16.0, 64.0)
+HEAD_WEIGHT_GRID = (0.25, 0.5, 0.75, 1.0)
+_MARGIN_GRID = np.round(np.arange(0.0, 0.0801, 0.005), 4)
+_KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)  # 1.01: a plan always starts at step one
+_AMBIGUOUS_CREDIT = 0.5
+_PLATT_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class _Outcomes:
+    """Per fit item, how the rules would settle each similarity-level decision."""
+
+    routed_right: NDArray[np.bool_]  # primary after rules is acceptable, if routed
+    confident_right: NDArray[np.bool_]  # the same when the top candidate counts as confident
+    top_two_right: NDArray[np.bool_]  # an acceptable skill is among the top two
+    rule_abstains: NDArray[np.bool_]  # an abstain rule fires whatever the scores
+    rule_forces: NDArray[np.bool_]  # a route rule fires even when similarity abstains
+    tie_resolves: NDArray[np.bool_]  # rules settle an ambiguous decision
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    utility: float
+    head_c: float | None
+    head_weight: float
+    platt: tuple[float, float]
+    threshold: float
+    margin: float
+    keep: float
+
+
+def fit_calibration(
+    router: Router,
+    dataset: Dataset,
+    *,
+    random_state: int = 0,
+    learn_head: bool = True,
+    learn_from_dataset: bool = True,
+    folds: int = 5,
+) -> Calibration:
+    """Fit a `Calibration` for ``router`` on ``dataset`` (see the module docstring)."""
+    catalog = router.catalog
+    dataset.check_against(catalog)
+    leaked = dataset.leaked(catalog)
+    if leaked:
+        sample = "; ".join(repr(item.text) for item in leaked[:3])
+        message = (
+            f"refusing to fit: {len(leaked)} dataset item(s) are also catalog examples "
+            f"(e.g. {sample}); fit on data held out from the examples"
+        )
+        warnings.warn(message, SkillrouteWarning, stacklevel=3)
+        raise DatasetError(message, path=dataset.source)
+    expected = [set(item.expect) for item in dataset.items]
+    oos = np.array([item.oos for item in dataset.items])
+    if oos.all():
+        raise DatasetError("needs in-scope items (with expect:) to fit", path=dataset.source)
+    texts = [clean_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)]
+    queries = router.embed_tasks(texts)
+    signals = [router.rules.detect(text) for text in texts]
+    index = router.index
+    names = catalog.names
+    labels = np.array(
+        [names.index(item.expect[0]) if item.expect else -1 for item in dataset.items]
+    )
+    learner = _HeadLearner(
+        index, queries, labels if learn_from_dataset else None, folds, random_state
+    )
+    grid: list[tuple[float | None, float]] = [(None, 0.0)]
+    if learn_head and len(names) >= 2:
+        grid += [(c, weight) for c in HEAD_C_GRID for weight in HEAD_WEIGHT_GRID]
+    best: _Candidate | None = None
+    for head_c, weight in grid:
+        batch_score = learner.out_of_fold(head_c, weight)
+        order = np.argsort(-batch_score, axis=1, kind="stable")[:, : max(_PLATT_DEPTH, 2)]
+        ranked = [[names[j] for j in row] for row in order]
+        top = np.take_along_axis(batch_score, order, axis=1)
+        platt = _platt(top[:, :_PLATT_DEPTH], ranked, expected)
+        outcomes = _outcomes(router, signals, ranked, expected)
+        confidence = _sigmoid(platt[0] * top[:, 0] + platt[1])
+        for keep in _KEEP_GRID:
+            utility, threshold, margin = _thresholds(
+                confidence, top[:, 0] - top[:, 1], oos, outcomes, confidence >= keep
+            )
+            candidate = _Candidate(utility, head_c, weight, platt, threshold, margin, keep)
+            if best is None or candidate.utility > best.utility + 1e-9:
+                best = candidate
+    assert best is not None
+    best_head = learner.final(best.head_c) if best.head_c is not None else None
+    return Calibration(
+        model_id=router.encoder.model_id,
+        catalog_fingerprint=catalog.fingerprint(),
+        head=_params(best_head, names, best.head_c),
+        head_weight=best.head_weight,
+        platt_a=best.platt[0],
+        platt_b=best.platt[1],
+        abstain_threshold=best.threshold,
+        ambiguity_margin=best.margin,
+        plan_keep_confidence=best.keep,
+        fit=FitSummary(
+            dataset=dataset.source,
+            items=len(dataset),
+            in_scope=int((~oos).sum()),
+            out_of_scope=int(oos.sum()),
+            random_state=random_state,
+            utility=round(best.utility, 6),
+        ),
+    )
+
+
+class _HeadLearner:
+    """Trains heads and scores the fit items out of fold (memoised per ``C``)."""
+
+    def __init__(
+        self,
+        index: SkillIndex,
+        queries: NDArray[np.float32],
+        labels: NDArray[np.intp] | None,
+        folds: int,
+        random_state: int,
+    ) -> None:
+        self.index = index
+        self.queries = queries
+        self.labels = labels
+        self.random_state = random_state
+        self._similarity = index.score(queries).similarity
+        self._probabilities: dict[float, NDArray[np.float64]] = {}
+        n_folds = min(folds, len(queries)) if labels is not None else 1
+        rng = np.random.default_rng(random_state)
+        self.fold_of = rng.permutation(len(queries)) % max(n_folds, 1)
+        self.n_folds = n_folds
+
+    def _training_set(
+        self, mask: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+        x, y = self.index.embeddings, self.index.owners
+        if self.labels is None:
+            return x, y
+        keep = mask & (self.labels >= 0)
+        return np.vstack([x, self.queries[keep]]), np.concatenate([y, self.labels[keep]])
+
+    def out_of_fold(self, c: float | None, weight: float) -> NDArray[np.float64]:
+        """Scores of every fit item from heads that never saw it."""
+        if c is None:
+            return self._similarity
+        if c not in self._probabilities:
+            probabilities = np.zeros_like(self._similarity)
+            for fold in range(self.n_folds):
+                held_out = self.fold_of == fold
+                head = _train_head(*self._training_set(~held_out), c, self.random_state)
+                probabilities[held_out] = head.probabilities(self.queries[held_out])
+            self._probabilities[c] = probabilities
+        return weight * self._probabilities[c] + (1.0 - weight) * self._similarity
+
+    def final(self, c: float) -> LinearHead:
+        """The head used at routing time: trained on everything."""
+        return _train_head(
+            *self._training_set(np.ones(len(self.queries), dtype=bool)), c, self.random_state
+        )
+
+
+def _train_head(
+    x: NDArray[np.float32], y: NDArray[np.intp], c: float, random_state: int
+) -> LinearHead:
+    """Multinomial logistic regression from text embeddings to skill indices."""
+    from sklearn.linear_model import LogisticRegression
+
+    n_skills = int(y.max()) + 1
+    model = LogisticRegression(C=c, max_iter=3000, random_state=random_state)
+    model.fit(x, y)
+    weights = np.asarray(model.coef_, dtype=np.float32)
+    bias = np.asarray(model.intercept_, dtype=np.float32)
+    if weights.shape[0] == 1:  # binary: sigmoid(w.x + b) == softmax([0, w.x + b])
+        weights = np.vstack([np.zeros_like(weights), weights])
+        bias = np.concatenate([np.zeros(1, dtype=np.float32), bias])
+    if weights.shape[0] != n_skills:
+        raise AssertionError(f"head has {weights.shape[0]} classes for {n_skills} skills")
+    return LinearHead(weights, bias)
+
+
+def _params(head: LinearHead | None, names: Sequence[str], c: float | None) -> HeadParams | None:
+    if head is None or c is None:
+        return None
+    return HeadParams(
+        skills=tuple(names),
+        weights=tuple(tuple(round(float(v), 7) for v in row) for row in head.weights),
+        bias=tuple(round(float(v), 7) for v in head.bias),
+        c=c,
+    )
+
+
+def _platt(
+    scores: NDArray[np.float64], ranked: Sequence[Sequence[str]], expected: Sequence[set[str]]
+) -> tuple[float, float]:
+    """Fit P(candidate right) = sigmoid(a * score + b) on the top candidates of each item."""
+    from sklearn.linear_model import LogisticRegression
+
+    labels = np.array(
+        [
+            [name in wanted for name in row[: scores.shape[1]]]
+            for row, wanted in zip(ranked, expected, strict=True)
+        ]
+    ).ravel()
+    if labels.all() or not labels.any():
+        raise DatasetError("cannot calibrate: every top candidate is right, or none is")
+    model = LogisticRegression(C=100.0, max_iter=1000)
+    model.fit(scores.reshape(-1, 1), labels)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def _outcomes(
+    router: Router,
+    signals: Sequence[object],
+    ranked: Sequence[Sequence[str]],
+    expected: Sequence[set[str]],
+) -> _Outcomes:
+    routed_right, confident_right, top_two, abstains, forces, resolves = [], [], [], [], [], []
+    for signal, row, wanted in zip(signals, ranked, expected, strict=True):
+        routed = router.rules.apply(signal, "routed", row)  # type: ignore[arg-type]
+        confident = router.rules.apply(signal, "routed", row, confident=True)  # type: ignore[arg-type]
+        ambiguous = router.rules.apply(signal, "ambiguous", row)  # type: ignore[arg-type]
+        routed_right.append(routed.primary in wanted)
+        confident_right.append(confident.primary in wanted)
+        top_two.append(bool(wanted & set(row[:2])))
+        abstains.append(routed.decision == "abstain")
+        forces.append(any(rule.kind == "route" for rule in routed.fired))
+        resolves.append(ambiguous.decision == "routed")
+    return _Outcomes(
+        np.array(routed_right),
+        np.array(confident_right),
+        np.array(top_two),
+        np.array(abstains),
+        np.array(forces),
+        np.array(resolves),
+    )
+
+
+def _thresholds(
+    confidence: NDArray[np.float64],
+    margin: NDArray[np.float64],
+    oos: NDArray[np.bool_],
+    outcomes: _Outcomes,
+    confident: NDArray[np.bool_],
+) -> tuple[float, float, float]:
+    """Grid-search the abstain threshold and ambiguity margin: (utility, threshold, margin)."""
+    routed_right = np.where(confident, outcomes.confident_right, outcomes.routed_right)
+    levels = np.unique(np.concatenate(([0.0], confidence)))
+    # thresholds halfway between observed confidences generalise better than the values
+    thresholds = np.concatenate(([0.0], (levels[:-1] + levels[1:]) / 2))
+    abstain = (confidence[None, :] < thresholds[:, None]) & ~outcomes.rule_forces[None, :]
+    abstain |= outcomes.rule_abstains[None, :]
+    best = (-1.0, 0.0, 0.0)
+    for value in _MARGIN_GRID:
+        ambiguous = (margin < value) & ~outcomes.tie_resolves
+        in_scope_credit = np.where(
+            ambiguous,
+            _AMBIGUOUS_CREDIT * outcomes.top_two_right,
+            routed_right.astype(float),
+        )
+        credit = np.where(abstain, oos[None, :], np.where(oos[None, :], 0.0, in_scope_credit))
+        utility = credit.mean(axis=1)
+        ties = np.flatnonzero(utility >= utility.max() - 1e-9)
+        pick = int(ties[len(ties) // 2])  # the middle of the best plateau
+        if utility[pick] > best[0] + 1e-9:
+            best = (float(utility[pick]), float(thresholds[pick]), float(value))
+    return best
+
+
+def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)

@@ -1,0 +1,284 @@
+"""`Router`: the typed entry point — catalog + encoder + calibration + rules → `RouteResult`.
+
+Routing a batch is one encoder call for the task texts, one matrix product against the
+cached skill embeddings, a fitted calibration for confidences and thresholds, and the
+catalog's rules for lanes, replacements and plans.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from skillroute.bundled import bundled_catalog_path
+from skillroute.cache import EmbeddingCache
+from skillroute.calibration import CALIBRATION_FILE, Calibration, load_calibration
+from skillroute.catalog import Catalog
+from skillroute.encoders import Embeddings, Encoder, SentenceTransformerEncoder
+from skillroute.errors import InputError, SkillrouteWarning
+from skillroute.result import Candidate, Decision, RouteResult
+from skillroute.rules import Outcome, RuleEngine, TaskSignals
+from skillroute.scoring import ScoreBatch, SkillIndex
+from skillroute.text import EMBED_CHARS, clean_task
+
+if TYPE_CHECKING:
+    from skillroute.dataset import Dataset
+
+__all__ = ["Router"]
+
+CalibrationSource = Calibration | Path | str | Literal["auto"] | None
+
+
+class Router:
+    """Routes free-text tasks to the skills of one catalog.
+
+    >>> router = Router.from_catalog()                     # the bundled catalog
+    >>> router.route("add retries to my celery task").skill
+    'django-celery'
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        encoder: Encoder | None = None,
+        calibration: CalibrationSource = "auto",
+        cache: EmbeddingCache | bool = True,
+    ) -> None:
+        self.catalog = catalog
+        self.encoder = encoder if encoder is not None else SentenceTransformerEncoder()
+        if cache is True:
+            self.cache: EmbeddingCache | None = EmbeddingCache()
+        else:
+            self.cache = cache or None
+        self.rules = RuleEngine(catalog)
+        self.calibration = self._usable(self._resolve(calibration))
+        self._index: SkillIndex | None = None
+        self._texts = catalog.routing_texts()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_catalog(
+        cls,
+        path: Path | str | None = None,
+        *,
+        encoder: Encoder | None = None,
+        model: str | Path | None = None,
+        strict: bool = False,
+        calibration: CalibrationSource = "auto",
+        cache: EmbeddingCache | bool = True,
+    ) -> Router:
+        """A router over the catalog folder at ``path`` (None: the bundled catalog).
+
+        ``model`` picks the sentence-transformers model when no ``encoder`` is given.
+        ``calibration="auto"`` uses the catalog's ``calibration.json`` when it matches.
+        """
+        if encoder is not None and model is not None:
+            raise InputError("pass either encoder= or model=, not both")
+        catalog = Catalog.from_dir(
+            path if path is not None else bundled_catalog_path(), strict=strict
+        )
+        chosen = encoder if encoder is not None else SentenceTransformerEncoder(model)
+        return cls(catalog, encoder=chosen, calibration=calibration, cache=cache)
+
+    def __repr__(self) -> str:
+        fitted = "fitted" if self.calibration.fit is not None else "default calibration"
+        return f"Router({self.catalog!r}, {self.encoder.model_id}, {fitted})"
+
+    # -- calibration ---------------------------------------------------------------------
+
+    def _resolve(self, source: CalibrationSource) -> Calibration | None:
+        if isinstance(source, Calibration) or source is None:
+            return source
+        if source == "auto":
+            root = self.catalog.root
+            if root is None or not (root / CALIBRATION_FILE).is_file():
+                return None
+            return load_calibration(root / CALIBRATION_FILE)
+        return load_calibration(source)
+
+    def _usable(self, calibration: Calibration | None) -> Calibration:
+        if calibration is None:
+            return Calibration.default()
+        problem = calibration.problem_with(
+            self.encoder.model_id, self.catalog.fingerprint(), self.catalog.names
+        )
+        if problem is None:
+            return calibration
+        warnings.warn(
+            f"calibration ignored: {problem}; using default thresholds",
+            SkillrouteWarning,
+            stacklevel=3,
+        )
+        return Calibration.default()
+
+    @property
+    def calibration(self) -> Calibration:
+        """The fitted (or default) parameters in use."""
+        return self._calibration
+
+    @calibration.setter
+    def calibration(self, value: Calibration) -> None:
+        self._calibration = value
+        self._head = value.head.to_head() if value.head is not None else None
+
+    def fit(
+        self,
+        dataset: Dataset,
+        *,
+        random_state: int = 0,
+        learn_head: bool = True,
+        learn_from_dataset: bool = True,
+    ) -> Router:
+        """Learn the head, mixing weight, confidence calibration and thresholds from data.
+
+        The head learns from the catalog's examples and (``learn_from_dataset``) the
+        dataset's in-scope items; thresholds are chosen on out-of-fold scores.  The
+        dataset must not repeat catalog examples.  Returns ``self``, like scikit-learn.
+        """
+        from skillroute.fitting import fit_calibration
+
+        self.calibration = fit_calibration(
+            self,
+            dataset,
+            random_state=random_state,
+            learn_head=learn_head,
+            learn_from_dataset=learn_from_dataset,
+        )
+        return self
+
+    def save_calibration(self, path: Path | str | None = None) -> Path:
+        """Write the current calibration (default: ``<catalog>/calibration.json``)."""
+        if path is None:
+            if self.catalog.root is None:
+                raise InputError("this catalog was built in code: pass a path to save to")
+            path = self.catalog.root / CALIBRATION_FILE
+        return self.calibration.save(path)
+
+    # -- the index -----------------------------------------------------------------------
+
+    @property
+    def index(self) -> SkillIndex:
+        """The skills' embeddings, computed (or read from the cache) on first use."""
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    flat = [text for texts in self._texts for text in texts]
+                    if self.cache is not None:
+                        vectors = self.cache.encode(self.encoder, flat)
+                    else:
+                        vectors = self.encoder.encode(flat)
+                    self._index = SkillIndex(vectors, [len(texts) for texts in self._texts])
+        return self._index
+
+    def embed_tasks(self, texts: Sequence[str]) -> Embeddings:
+        """Embeddings of already-cleaned task texts (what the encoder reads)."""
+        return self.encoder.encode([text[:EMBED_CHARS] for text in texts])
+
+    def score(self, queries: Embeddings) -> ScoreBatch:
+        """Score embedded tasks with the current calibration's head and weight."""
+        return self.index.score(queries, self._head, self.calibration.head_weight)
+
+    # -- routing -------------------------------------------------------------------------
+
+    def route(self, text: str, k: int = 3) -> RouteResult:
+        """Route one task.  Raises `InputError` for a non-string, empty or oversized text."""
+        return self._route_clean([clean_task(text)], k)[0]
+
+    def route_batch(self, texts: Sequence[str], k: int = 3) -> list[RouteResult]:
+        """Route many tasks with one encoder call; results are in input order."""
+        if isinstance(texts, str):
+            raise InputError("route_batch() takes a list of texts; use route() for one text")
+        cleaned = [clean_task(text, where=f"texts[{i}]") for i, text in enumerate(texts)]
+        return self._route_clean(cleaned, k) if cleaned else []
+
+    def _route_clean(self, texts: list[str], k: int) -> list[RouteResult]:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InputError(f"k must be a positive integer (got {k!r})")
+        batch = self.score(self.embed_tasks(texts))
+        order = batch.top_k(max(k, 2))
+        rows = np.arange(len(texts))[:, None]
+        top_scores = batch.score[rows, order]
+        confidences = self.calibration.confidence(top_scores)
+        results = []
+        for row, text in enumerate(texts):
+            decision = self.decide(top_scores[row], confidences[row])
+            ranked = [self.catalog.names[j] for j in order[row]]
+            signals = self.rules.detect(text)
+            confident = bool(confidences[row][0] >= self.calibration.plan_keep_confidence)
+            outcome = self.rules.apply(signals, decision, ranked, confident=confident)
+            candidates = self._candidates(batch, row, order[row][:k], confidences[row])
+            results.append(self._result(outcome, candidates, signals, float(confidences[row][0])))
+        return results
+
+    def decide(self, scores: np.ndarray, confidences: np.ndarray) -> Decision:
+        """Similarity-level decision for one task from its best scores (best first)."""
+        if confidences[0] < self.calibration.abstain_threshold:
+            return "abstain"
+        if len(scores) > 1 and scores[0] - scores[1] < self.calibration.ambiguity_margin:
+            return "ambiguous"
+        return "routed"
+
+    def _candidates(
+        self, batch: ScoreBatch, row: int, indices: np.ndarray, confidences: np.ndarray
+    ) -> tuple[Candidate, ...]:
+        candidates = []
+        for rank, j in enumerate(indices):
+            skill = self.catalog.skills[j]
+            matched = self._texts[j][self.index.best_text(batch, row, int(j))]
+            candidates.append(
+                Candidate(
+                    name=skill.name,
+                    score=round(float(batch.score[row, j]), 6),
+                    confidence=round(float(confidences[rank]), 6),
+                    similarity=round(float(batch.similarity[row, j]), 6),
+                    matched=matched,
+                    lane=skill.lane,
+                    stage=skill.stage,
+                )
+            )
+        return tuple(candidates)
+
+    def _result(
+        self,
+        outcome: Outcome,
+        candidates: tuple[Candidate, ...],
+        signals: TaskSignals,
+        confidence: float,
+    ) -> RouteResult:
+        primary = outcome.primary
+        stage = self.catalog[primary].stage if primary is not None else None
+        implications = tuple(
+            dict.fromkeys(text for name in outcome.plan for text in self.catalog[name].implications)
+        )
+        return RouteResult(
+            decision=outcome.decision,
+            skill=primary,
+            confidence=round(confidence, 6),
+            candidates=candidates,
+            lane=outcome.lane if primary is not None else None,
+            stage=stage,
+            plan=outcome.plan,
+            rules=tuple(outcome.fired),
+            implications=implications,
+            next_action=self._next_action(outcome, candidates),
+            signals=signals.public(),
+        )
+
+    def _next_action(self, outcome: Outcome, candidates: tuple[Candidate, ...]) -> str:
+        if outcome.decision == "abstain" or outcome.primary is None:
+            return "No skill in this catalog fits: answer without one, or ask the user to clarify."
+        if outcome.decision == "ambiguous":
+            names = " or ".join(f"'{c.name}'" for c in candidates[:2])
+            return f"Ask the user (or let the model choose) between {names}, then load that skill."
+        where = self.catalog[outcome.primary].skill_file
+        action = f"Load '{outcome.primary}'" + (f" ({where})" if where is not None else "")
+        rest = outcome.plan[1:]
+        if rest:
+            action += ", then " + " → ".join(rest)
+        return action + "."

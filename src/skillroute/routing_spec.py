@@ -1,0 +1,324 @@
+"""The schema of a catalog's ``routing.yaml``: lanes, stages, per-skill data and rules.
+
+Routing knowledge the Agent Skills format has no field for lives here, as data: which
+words signal a lane or a lifecycle stage, example tasks per skill, and named rules.  Rules
+are declarative (never code) and each kind does one thing:
+
+- ``route``: send the task to a skill when a condition holds (e.g. a framework choice);
+- ``replace``: swap one skill for others under a condition (Django tests → django-tdd);
+- ``companion``: add skills after a primary (python-patterns → + python-testing);
+- ``plan``: fan a multi-stage request out into steps in lifecycle order;
+- ``abstain``: declare a request out of scope (e.g. another language's stack).
+
+The engine that applies them is `skillroute.rules`; this module only validates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from skillroute.errors import RulesError
+from skillroute.signals import phrase_problem
+from skillroute.yamlio import load_yaml
+
+__all__ = [
+    "AbstainRule",
+    "CompanionRule",
+    "Condition",
+    "LaneSpec",
+    "PlanRule",
+    "PlanStep",
+    "ReplaceRule",
+    "RouteRule",
+    "RoutingSpec",
+    "Rule",
+    "SkillRouting",
+    "StageSpec",
+    "load_routing_spec",
+]
+
+ROUTING_FILE = "routing.yaml"
+
+
+def _as_tuple(value: Any) -> Any:
+    """Let authors write a single string where a list is expected."""
+    return (value,) if isinstance(value, str) else value
+
+
+def _check_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    for phrase in phrases:
+        problem = phrase_problem(phrase)
+        if problem:
+            raise ValueError(problem)
+    return phrases
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Condition(_Spec):
+    """When a rule applies.  Every field given must hold (an empty condition always holds).
+
+    Phrases are literal words matched case-insensitively; ``*`` ends a prefix word.
+    """
+
+    any: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+    lane: tuple[str, ...] = ()
+    not_lane: tuple[str, ...] = ()
+    lanes_all: tuple[str, ...] = ()
+    skill: tuple[str, ...] = ()
+    not_skill: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    min_stages: int = Field(default=0, ge=0)
+
+    coerce_lists = field_validator(
+        "any",
+        "all",
+        "none",
+        "lane",
+        "not_lane",
+        "lanes_all",
+        "skill",
+        "not_skill",
+        "stages",
+        mode="before",
+    )(_as_tuple)
+
+    @field_validator("any", "all", "none")
+    @classmethod
+    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(value)
+
+
+class _RuleBase(_Spec):
+    name: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    when: Condition = Field(default_factory=Condition)
+
+
+class RouteRule(_RuleBase):
+    """Route to ``skill`` when the condition holds (overrides similarity)."""
+
+    kind: Literal["route"]
+    skill: str
+
+
+class ReplaceRule(_RuleBase):
+    """Where ``replace`` would be used, use ``with_`` instead (first = the substitute)."""
+
+    kind: Literal["replace"]
+    replace: str
+    with_: tuple[str, ...] = Field(alias="with", min_length=1)
+
+    coerce_lists = field_validator("with_", mode="before")(_as_tuple)
+
+
+class CompanionRule(_RuleBase):
+    """When ``skill`` is in the plan, add ``add`` right after it."""
+
+    kind: Literal["companion"]
+    skill: str
+    add: tuple[str, ...] = Field(min_length=1)
+
+    coerce_lists = field_validator("add", mode="before")(_as_tuple)
+
+
+class PlanStep(_Spec):
+    """One step of a fan-out and when it is included.
+
+    ``span`` (default): when its stage lies between the earliest and the latest stage the
+    task asks for; ``asked``: only when the task asks for its stage (e.g. background
+    jobs "if async"); ``always``: whenever the plan applies.  ``when`` adds a condition
+    of its own (e.g. the PyTorch step only when the task names PyTorch).
+    """
+
+    skill: str
+    include: Literal["span", "asked", "always"] = "span"
+    when: Condition | None = None
+
+
+class PlanRule(_RuleBase):
+    """Fan a request that names several lifecycle stages out into ordered steps."""
+
+    kind: Literal["plan"]
+    steps: tuple[PlanStep, ...] = Field(min_length=1)
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _bare_names(cls, value: Any) -> Any:
+        """A step may be written as just the skill name."""
+        if isinstance(value, list | tuple):
+            return tuple({"skill": step} if isinstance(step, str) else step for step in value)
+        return value
+
+
+class AbstainRule(_RuleBase):
+    """Declare the request out of scope when the condition holds."""
+
+    kind: Literal["abstain"]
+
+
+Rule = Annotated[
+    RouteRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule, Field(discriminator="kind")
+]
+
+
+class LaneSpec(_Spec):
+    """A lane (a framework or domain) and the phrases that signal it in a task."""
+
+    signals: tuple[str, ...] = ()
+    coerce_lists = field_validator("signals", mode="before")(_as_tuple)
+
+    @field_validator("signals")
+    @classmethod
+    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(value)
+
+
+class StageSpec(_Spec):
+    """A lifecycle stage; its signals tell which stages a multi-step request spans."""
+
+    name: str = Field(min_length=1)
+    signals: tuple[str, ...] = ()
+    coerce_lists = field_validator("signals", mode="before")(_as_tuple)
+
+    @field_validator("signals")
+    @classmethod
+    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(value)
+
+
+class SkillRouting(_Spec):
+    """Routing data for one skill that SKILL.md frontmatter cannot hold."""
+
+    examples: tuple[str, ...] = ()
+    implications: tuple[str, ...] = ()
+
+
+DEFAULT_CLAUSE_WORDS = ("and", "then", "with", "plus", "also", "before", "after")
+
+
+class RoutingSpec(_Spec):
+    """The whole routing file.  Names are checked against the catalog by `Catalog`.
+
+    ``clause_words`` (with punctuation) split a task into clauses: a plan needs lifecycle
+    stages asked for in different clauses.
+    """
+
+    version: Literal[1] = 1
+    clause_words: tuple[str, ...] = DEFAULT_CLAUSE_WORDS
+    stages: tuple[StageSpec, ...] = ()
+    lanes: dict[str, LaneSpec] = Field(default_factory=dict)
+    skills: dict[str, SkillRouting] = Field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("clause_words")
+    @classmethod
+    def _single_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for word in value:
+            if len(word.split()) != 1 or phrase_problem(word) or word.endswith("*"):
+                raise ValueError(f"clause word {word!r} must be a single plain word")
+        return value
+
+    @property
+    def stage_order(self) -> dict[str, int]:
+        """Position of each stage in the lifecycle."""
+        return {stage.name: index for index, stage in enumerate(self.stages)}
+
+    def check_names(
+        self,
+        skills: Mapping[str, Any],
+        *,
+        line_of: Callable[[tuple[str | int, ...]], int | None] | None = None,
+    ) -> None:
+        """Every rule, step and skill entry must name a known skill, lane and stage."""
+        lanes = set(self.lanes)
+
+        def fail(where: tuple[str | int, ...], field: str, message: str) -> RulesError:
+            line = line_of(where) if line_of is not None else None
+            return RulesError(message, path=self.path, line=line, field=field)
+
+        for name in self.skills:
+            if name not in skills:
+                raise fail(("skills", name), f"skills.{name}", f"unknown skill {name!r}")
+        seen: set[str] = set()
+        for index, rule in enumerate(self.rules):
+            where = ("rules", index)
+            label = f"rules[{index}] ({rule.name})"
+            if rule.name in seen:
+                raise fail(where, label, f"duplicate rule name {rule.name!r}")
+            seen.add(rule.name)
+            for skill in _rule_skills(rule):
+                if skill not in skills:
+                    raise fail(where, label, f"names unknown skill {skill!r}")
+            for lane in (*rule.when.lane, *rule.when.not_lane, *rule.when.lanes_all):
+                if lane not in lanes:
+                    raise fail(where, label, f"names unknown lane {lane!r}")
+            for stage in rule.when.stages:
+                if stage not in self.stage_order:
+                    raise fail(where, label, f"names unknown stage {stage!r}")
+            if isinstance(rule, PlanRule):
+                for step in rule.steps:
+                    if skills[step.skill].stage not in self.stage_order:
+                        message = (
+                            f"step {step.skill!r} needs a stage declared in 'stages' "
+                            f"(its metadata.stage is {skills[step.skill].stage!r})"
+                        )
+                        raise fail(where, label, message)
+
+
+def _rule_skills(rule: Any) -> tuple[str, ...]:
+    """Every skill name a rule mentions, in its condition and in its action."""
+    named: tuple[str, ...] = (*rule.when.skill, *rule.when.not_skill)
+    if isinstance(rule, RouteRule):
+        return (*named, rule.skill)
+    if isinstance(rule, ReplaceRule):
+        return (*named, rule.replace, *rule.with_)
+    if isinstance(rule, CompanionRule):
+        return (*named, rule.skill, *rule.add)
+    if isinstance(rule, PlanRule):
+        for step in rule.steps:
+            if step.when is not None:
+                named += (*step.when.skill, *step.when.not_skill)
+        return (*named, *(step.skill for step in rule.steps))
+    return named
+
+
+def load_routing_spec(
+    path: Path | str,
+) -> tuple[RoutingSpec, Callable[[tuple[str | int, ...]], int | None]]:
+    """Load and validate ``routing.yaml``; return it and a ``line_of(location)`` helper."""
+    document = load_yaml(path, RulesError)
+    data = document.data if document.data is not None else {}
+    if not isinstance(data, dict):
+        raise RulesError(
+            f"must be a mapping with stages / lanes / skills / rules, got {type(data).__name__}",
+            path=document.path,
+            line=1,
+        )
+    try:
+        spec = RoutingSpec.model_validate({**data, "path": document.path})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = tuple(step for step in first["loc"] if not _is_union_tag(step))
+        if first["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+            location += ("kind",)
+        field = ".".join(str(step) for step in location) or "routing"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise RulesError(
+            message, path=document.path, line=document.line(location), field=field
+        ) from None
+    return spec, document.line
+
+
+def _is_union_tag(step: Any) -> bool:
+    """Pydantic inserts the discriminator value (e.g. 'replace') into error locations."""
+    return step in {"route", "replace", "companion", "plan", "abstain"}

@@ -1,0 +1,297 @@
+"""The rule engine: applies a catalog's declarative rules to a similarity ranking.
+
+It knows nothing about any framework: lanes, stages and rules all come from the
+catalog's ``routing.yaml`` (see `skillroute.routing_spec`).  Order of application:
+
+1. ``abstain`` rules (out of scope, whatever similarity says);
+2. ``route`` rules (the first that holds picks the primary skill);
+3. ``replace`` rules on the primary (e.g. tests in a Django app → django-tdd);
+4. ``plan`` rules, when the task asks for several lifecycle stages in different clauses
+   ("build the API, then ship it"): the steps between the earliest and the latest stage
+   asked for, counting the primary skill's own stage (each step's ``include`` can narrow
+   or widen that);
+5. ``companion`` rules, adding skills after a step.
+
+Every rule that changes the outcome is reported with a one-line effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from skillroute.catalog import Catalog
+from skillroute.result import Decision, FiredRule, Signals
+from skillroute.routing_spec import (
+    AbstainRule,
+    CompanionRule,
+    Condition,
+    PlanRule,
+    PlanStep,
+    ReplaceRule,
+    RouteRule,
+)
+from skillroute.signals import PhraseSet, TokenizedText
+
+__all__ = ["Outcome", "RuleEngine", "TaskSignals"]
+
+AnyRule = RouteRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule
+_MAX_REPLACEMENTS = 8  # a replace chain longer than this is a cycle in the rules
+
+
+@dataclass(frozen=True)
+class TaskSignals:
+    """What the task's words say: lanes and lifecycle stages, with the phrases found."""
+
+    text: TokenizedText
+    lanes: dict[str, tuple[str, ...]]
+    stages: dict[str, tuple[str, ...]]
+    dominant_lane: str | None
+    multi_step: bool
+
+    def public(self) -> Signals:
+        """The part reported in `RouteResult.signals`."""
+        return Signals(lanes=self.lanes, stages=self.stages)
+
+
+@dataclass
+class Outcome:
+    """The decision after rules."""
+
+    decision: Decision
+    primary: str | None
+    plan: tuple[str, ...]
+    lane: str | None
+    fired: list[FiredRule] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _CompiledCondition:
+    any: PhraseSet
+    all: PhraseSet
+    none: PhraseSet
+    spec: Condition
+
+
+class RuleEngine:
+    """Compiled rules of one catalog.  `detect` reads a task; `apply` decides."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        spec = catalog.routing
+        self._catalog = catalog
+        self._lanes = {name: PhraseSet(lane.signals) for name, lane in spec.lanes.items()}
+        self._stages = {stage.name: PhraseSet(stage.signals) for stage in spec.stages}
+        self._order = spec.stage_order
+        self._clause_words = spec.clause_words
+        self._conditions = {id(rule): _compile(rule.when) for rule in spec.rules}
+        for rule in spec.rules:
+            if isinstance(rule, PlanRule):
+                self._conditions.update(
+                    (id(step), _compile(step.when)) for step in rule.steps if step.when is not None
+                )
+        self._abstain = [rule for rule in spec.rules if isinstance(rule, AbstainRule)]
+        self._route = [rule for rule in spec.rules if isinstance(rule, RouteRule)]
+        self._replace = [rule for rule in spec.rules if isinstance(rule, ReplaceRule)]
+        self._plans = [rule for rule in spec.rules if isinstance(rule, PlanRule)]
+        self._companions = [rule for rule in spec.rules if isinstance(rule, CompanionRule)]
+
+    @property
+    def has_rules(self) -> bool:
+        """Whether the catalog declares any rule at all."""
+        return bool(self._catalog.routing.rules)
+
+    def detect(self, text: str) -> TaskSignals:
+        """Find lane and stage signals in the task text."""
+        tokens = TokenizedText(text, self._clause_words)
+        lanes = {name: group.matches(tokens) for name, group in self._lanes.items()}
+        lanes = {name: found for name, found in lanes.items() if found}
+        stages: dict[str, tuple[str, ...]] = {}
+        clauses: set[int] = set()
+        for name, group in self._stages.items():
+            found, where = group.clauses(tokens)
+            if found:
+                stages[name] = found
+                clauses |= where
+        counts = sorted((len(found) for found in lanes.values()), reverse=True)
+        dominant = None
+        if counts and (len(counts) == 1 or counts[0] > counts[1]):
+            dominant = max(lanes, key=lambda name: len(lanes[name]))
+        multi_step = len(stages) >= 2 and len(clauses) >= 2
+        return TaskSignals(tokens, lanes, stages, dominant, multi_step)
+
+    def apply(
+        self,
+        signals: TaskSignals,
+        decision: Decision,
+        ranked: Sequence[str],
+        *,
+        confident: bool = False,
+    ) -> Outcome:
+        """Apply the rules to a ranking (best first) and a similarity decision.
+
+        ``confident`` says the top candidate is a confident match: when a plan fires and
+        that skill is one of its steps, it stays the primary (the task is mostly about
+        it); otherwise the primary is the plan's first step.
+        """
+        top = ranked[0] if ranked else None
+        fired: list[FiredRule] = []
+        for rule in self._abstain:
+            if self._holds(rule, signals, top):
+                fired.append(_fired(rule, "abstain: out of scope for this catalog"))
+                return Outcome("abstain", None, (), signals.dominant_lane, fired)
+        primary, forced = top, False
+        for route in self._route:
+            if self._holds(route, signals, top):
+                primary, forced = route.skill, True
+                fired.append(_fired(route, f"route to {route.skill}"))
+                break
+        if primary is None or (decision == "abstain" and not forced):
+            return Outcome("abstain", None, (), signals.dominant_lane, fired)
+        primary, extras = self._replaced(primary, signals, fired)
+        plan = self._plan(signals, primary, fired)
+        if plan is None:
+            plan = (primary, *extras)
+        if not (confident and primary in plan):
+            primary = plan[0]
+        plan = self._with_companions(plan, signals, fired)
+        if decision == "ambiguous" and self._resolves_tie(forced, fired, signals, ranked, primary):
+            decision = "routed"
+        lane = signals.dominant_lane or self._catalog[primary].lane
+        return Outcome(decision, primary, plan, lane, fired)
+
+    def _lane(self, signals: TaskSignals, skill: str | None) -> str | None:
+        """The lane conditions see: the task's dominant lane, else the skill's own."""
+        if signals.dominant_lane is not None or skill is None:
+            return signals.dominant_lane
+        return self._catalog[skill].lane
+
+    def _holds(self, owner: AnyRule | PlanStep, signals: TaskSignals, skill: str | None) -> bool:
+        """Whether the condition of a rule (or plan step) holds for this task and skill."""
+        condition = self._conditions.get(id(owner))
+        if condition is None:  # a plan step without a condition of its own
+            return True
+        spec = condition.spec
+        if spec.skill and skill not in spec.skill:
+            return False
+        if spec.not_skill and skill in spec.not_skill:
+            return False
+        if spec.stages and not any(stage in signals.stages for stage in spec.stages):
+            return False
+        lane = self._lane(signals, skill)
+        if spec.lane and lane not in spec.lane:
+            return False
+        if spec.not_lane and lane in spec.not_lane:
+            return False
+        if spec.lanes_all and not all(name in signals.lanes for name in spec.lanes_all):
+            return False
+        if len(signals.stages) < spec.min_stages:
+            return False
+        text = signals.text
+        if condition.any and not condition.any.matches(text):
+            return False
+        if condition.all and len(condition.all.matches(text)) < len(condition.all.phrases):
+            return False
+        return not (condition.none and condition.none.matches(text))
+
+    def _replaced(
+        self, skill: str, signals: TaskSignals, fired: list[FiredRule] | None
+    ) -> tuple[str, tuple[str, ...]]:
+        """Follow replace rules from ``skill``: (substitute, extra skills to add after it)."""
+        extras: tuple[str, ...] = ()
+        for _ in range(_MAX_REPLACEMENTS):
+            rule = next(
+                (
+                    rule
+                    for rule in self._replace
+                    if rule.replace == skill and self._holds(rule, signals, skill)
+                ),
+                None,
+            )
+            if rule is None:
+                break
+            if fired is not None:
+                _fire_once(fired, rule, f"{skill} → {' + '.join(rule.with_)}")
+            skill, extras = rule.with_[0], (*rule.with_[1:], *extras)
+        return skill, extras
+
+    def _plan(
+        self, signals: TaskSignals, primary: str, fired: list[FiredRule]
+    ) -> tuple[str, ...] | None:
+        """Steps of the first plan rule that holds, or None for a single-step request."""
+        if not signals.multi_step:
+            return None
+        # the primary's own stage counts as asked: "add OAuth2 to the API and test it"
+        asked = [stage for stage in signals.stages if stage in self._order]
+        own = self._catalog[primary].stage
+        if own in self._order and own not in asked:
+            asked.append(own)
+        low = min(self._order[stage] for stage in asked)
+        high = max(self._order[stage] for stage in asked)
+        for rule in self._plans:
+            if not self._holds(rule, signals, primary):
+                continue
+            steps: list[str] = []
+            for step in rule.steps:
+                stage = self._catalog[step.skill].stage or ""
+                wanted = {
+                    "always": True,
+                    "asked": stage in asked,
+                    "span": low <= self._order[stage] <= high,
+                }[step.include]
+                if wanted and self._holds(step, signals, primary):
+                    skill, extras = self._replaced(step.skill, signals, fired)
+                    steps.extend((skill, *extras))
+            ordered = _unique(steps)
+            if len(ordered) >= 2:
+                fired.append(_fired(rule, "plan: " + " → ".join(ordered)))
+                return ordered
+        return None
+
+    def _with_companions(
+        self, plan: tuple[str, ...], signals: TaskSignals, fired: list[FiredRule]
+    ) -> tuple[str, ...]:
+        result: list[str] = []
+        for step in plan:
+            result.append(step)
+            for rule in self._companions:
+                if rule.skill == step and self._holds(rule, signals, step):
+                    added = [skill for skill in rule.add if skill not in plan]
+                    if added:
+                        result.extend(added)
+                        _fire_once(fired, rule, f"+ {' + '.join(added)} after {step}")
+        return _unique(result)
+
+    def _resolves_tie(
+        self,
+        forced: bool,
+        fired: Sequence[FiredRule],
+        signals: TaskSignals,
+        ranked: Sequence[str],
+        primary: str,
+    ) -> bool:
+        """A route or plan rule settles a tie; so do two candidates that replace to one."""
+        if forced or any(rule.kind == "plan" for rule in fired):
+            return True
+        if len(ranked) < 2:
+            return True
+        runner_up, _ = self._replaced(ranked[1], signals, None)
+        return runner_up == primary
+
+
+def _compile(condition: Condition) -> _CompiledCondition:
+    return _CompiledCondition(
+        PhraseSet(condition.any), PhraseSet(condition.all), PhraseSet(condition.none), condition
+    )
+
+
+def _fired(rule: AnyRule, effect: str) -> FiredRule:
+    return FiredRule(name=rule.name, kind=rule.kind, reason=rule.reason, effect=effect)
+
+
+def _fire_once(fired: list[FiredRule], rule: ReplaceRule | CompanionRule, effect: str) -> None:
+    if all(existing.name != rule.name for existing in fired):
+        fired.append(_fired(rule, effect))
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))

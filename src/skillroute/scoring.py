@@ -1,0 +1,98 @@
+"""Similarity of tasks to skills, plus an optional learned linear head.  Pure numpy.
+
+Each skill owns several texts (its description and its examples), stored as one
+contiguous block of rows; a skill's similarity to a task is the best cosine over its
+block (`np.maximum.reduceat`, one vectorised pass for a whole batch).  A fitted linear
+head (multinomial logistic regression on the same embeddings, see `skillroute.fitting`)
+turns the examples into a decision boundary instead of only matching them; the final
+score mixes the two with a fitted weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from skillroute.encoders import Embeddings
+
+__all__ = ["LinearHead", "ScoreBatch", "SkillIndex", "softmax"]
+
+FloatArray = NDArray[np.float64]
+
+
+def softmax(logits: NDArray[np.floating]) -> FloatArray:
+    """Row-wise softmax, stable for large logits."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """``softmax(X @ weights.T + bias)`` over the catalog's skills, in catalog order."""
+
+    weights: NDArray[np.float32]  # (n_skills, dim)
+    bias: NDArray[np.float32]  # (n_skills,)
+
+    def probabilities(self, queries: Embeddings) -> FloatArray:
+        """P(skill | task) for each row of ``queries``."""
+        return softmax(queries @ self.weights.T + self.bias)
+
+
+@dataclass(frozen=True)
+class ScoreBatch:
+    """Scores of a batch of tasks against every skill."""
+
+    similarity: FloatArray  # (batch, n_skills): best cosine per skill
+    score: FloatArray  # (batch, n_skills): what candidates are ranked by
+    text_similarity: NDArray[np.float32]  # (batch, n_texts): for "which text matched"
+
+    def top_k(self, k: int) -> NDArray[np.intp]:
+        """Indices of the k best skills per task, best first (ties: catalog order)."""
+        k = min(k, self.score.shape[1])
+        order = np.argsort(-self.score, axis=1, kind="stable")
+        return order[:, :k]
+
+
+class SkillIndex:
+    """The embedded routing texts of a catalog, grouped per skill."""
+
+    def __init__(self, embeddings: Embeddings, counts: Sequence[int]) -> None:
+        counts_array = np.asarray(counts, dtype=np.intp)
+        if counts_array.size == 0 or (counts_array < 1).any():
+            raise ValueError("every skill needs at least one routing text")
+        if int(counts_array.sum()) != embeddings.shape[0]:
+            raise ValueError(
+                f"{embeddings.shape[0]} embeddings for {int(counts_array.sum())} routing texts"
+            )
+        self.embeddings = embeddings
+        self.counts = counts_array
+        self.starts = np.concatenate(([0], np.cumsum(counts_array)[:-1])).astype(np.intp)
+        self.owners = np.repeat(np.arange(counts_array.size), counts_array)
+        self._embeddings_t = np.ascontiguousarray(embeddings.T)
+
+    @property
+    def n_skills(self) -> int:
+        """How many skills the index covers."""
+        return int(self.counts.size)
+
+    def score(
+        self, queries: Embeddings, head: LinearHead | None = None, head_weight: float = 0.0
+    ) -> ScoreBatch:
+        """Score every task against every skill (one matrix product for the batch)."""
+        text_similarity = queries @ self._embeddings_t
+        similarity = np.maximum.reduceat(text_similarity, self.starts, axis=1).astype(np.float64)
+        if head is None or head_weight == 0.0:
+            return ScoreBatch(similarity, similarity, text_similarity)
+        probabilities = head.probabilities(queries)
+        score = head_weight * probabilities + (1.0 - head_weight) * similarity
+        return ScoreBatch(similarity, score, text_similarity)
+
+    def best_text(self, batch: ScoreBatch, row: int, skill: int) -> int:
+        """Index (within the skill's texts) of the text most similar to task ``row``."""
+        start = int(self.starts[skill])
+        block = batch.text_similarity[row, start : start + int(self.counts[skill])]
+        return int(np.argmax(block))

@@ -1,0 +1,136 @@
+"""Literal phrase signals, matched on word tokens in linear time.
+
+Rules and lanes are triggered by phrases ("django", "background job", "secur*").  They
+are data written by catalog authors and are matched against hostile text, so they are
+never regular expressions: the text is split into tokens once (a single linear regex
+pass) and phrases are looked up through a token index, so no input can cause
+catastrophic backtracking.  A trailing ``*`` on a phrase word matches any word that
+starts with it.
+
+Punctuation (``, ; ! ? + &``, and a sentence-ending full stop) and the catalog's clause
+words ("and", "then"...)
+split a task into clauses, so the engine can tell "test my celery task" (one request)
+from "build the API and then ship it" (two).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["PhraseSet", "TokenizedText", "phrase_problem", "tokenize"]
+
+# Clause punctuation: , ; ! ? & + and a full stop that ends a sentence (not "asp.net").
+_TOKEN = re.compile(r"[^\W_]+|[,;!?&+]|\.(?=\s|$)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens (letters and digits of any script; ``_`` splits words)."""
+    return _WORD.findall(text.casefold())
+
+
+def phrase_problem(phrase: str) -> str | None:
+    """Why ``phrase`` cannot be a signal, or None when it is fine."""
+    words = phrase.split()
+    if not words:
+        return "a signal phrase must contain at least one word"
+    for word in words:
+        stem = word.removesuffix("*")
+        if tokenize(stem) != [stem.casefold()]:
+            return (
+                f"signal word {word!r} must be letters and digits only "
+                "(optionally ending in '*'); split other characters into separate words"
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    prefix: bool
+
+    def matches(self, token: str) -> bool:
+        return token.startswith(self.text) if self.prefix else token == self.text
+
+
+def _parse(phrase: str) -> tuple[_Word, ...]:
+    return tuple(
+        _Word(word.removesuffix("*").casefold(), word.endswith("*")) for word in phrase.split()
+    )
+
+
+class TokenizedText:
+    """A task's tokens, a position index and clause numbers, shared by every matcher."""
+
+    def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
+        tokens = _TOKEN.findall(text.casefold())
+        separators = frozenset(word.casefold() for word in clause_words)
+        positions: dict[str, list[int]] = {}
+        clause_of: list[int] = []
+        clause = 0
+        for index, token in enumerate(tokens):
+            if not token[0].isalnum() or token in separators:
+                clause += 1
+            clause_of.append(clause)
+            positions.setdefault(token, []).append(index)
+        self.tokens = tokens
+        self.clause_of = clause_of
+        self._positions = positions
+        self._prefix_cache: dict[str, list[int]] = {}
+
+    def starts(self, word: _Word) -> Iterable[int]:
+        """Positions where ``word`` occurs."""
+        if not word.prefix:
+            return self._positions.get(word.text, ())
+        found = self._prefix_cache.get(word.text)
+        if found is None:
+            found = sorted(
+                index
+                for token, indices in self._positions.items()
+                if token.startswith(word.text)
+                for index in indices
+            )
+            self._prefix_cache[word.text] = found
+        return found
+
+    def occurrences(self, words: tuple[_Word, ...]) -> Iterable[int]:
+        """Start positions where the words occur consecutively."""
+        tokens = self.tokens
+        for start in self.starts(words[0]):
+            end = start + len(words)
+            if end <= len(tokens) and all(
+                word.matches(tokens[start + offset]) for offset, word in enumerate(words[1:], 1)
+            ):
+                yield start
+
+
+class PhraseSet:
+    """A group of phrases; `matches` lists which occur, `clauses` says where."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.phrases = tuple(phrases)
+        self._parsed = tuple((phrase, _parse(phrase)) for phrase in self.phrases)
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def matches(self, text: TokenizedText) -> tuple[str, ...]:
+        """The phrases that occur in ``text``, in declaration order."""
+        return tuple(
+            phrase
+            for phrase, words in self._parsed
+            if next(iter(text.occurrences(words)), None) is not None
+        )
+
+    def clauses(self, text: TokenizedText) -> tuple[tuple[str, ...], frozenset[int]]:
+        """The phrases found and the numbers of the clauses they occur in."""
+        found: list[str] = []
+        where: set[int] = set()
+        for phrase, words in self._parsed:
+            starts = [text.clause_of[start] for start in text.occurrences(words)]
+            if starts:
+                found.append(phrase)
+                where.update(starts)
+        return tuple(found), frozenset(where)

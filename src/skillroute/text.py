@@ -1,0 +1,35 @@
+"""Validation of task texts at the API boundary.
+
+Accepted: any string with at least one visible character, up to `MAX_TASK_CHARS`.
+Control characters become spaces; any script is fine (the model may simply find no
+skill).  The encoder sees at most `EMBED_CHARS` characters — MiniLM reads 256 word pieces
+anyway — while rules scan the whole text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from skillroute.errors import InputError
+
+__all__ = ["EMBED_CHARS", "MAX_TASK_CHARS", "clean_task"]
+
+MAX_TASK_CHARS = 100_000
+EMBED_CHARS = 2_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_task(text: object, *, where: str = "task") -> str:
+    """Return the task text ready for routing, or raise `InputError` saying what is wrong."""
+    if not isinstance(text, str):
+        raise InputError(f"{where} must be a string, got {type(text).__name__}")
+    if len(text) > MAX_TASK_CHARS:
+        raise InputError(
+            f"{where} is {len(text):,} characters; the limit is {MAX_TASK_CHARS:,} "
+            "(route a summary of the task instead)"
+        )
+    cleaned = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
+    if not cleaned:
+        raise InputError(f"{where} is empty (only whitespace or control characters)")
+    return cleaned

@@ -1,0 +1,185 @@
+"""Catalogs: loading folder trees, routing.yaml validation, the bundled catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import write_skill
+
+from skillroute.bundled import bundled_catalog_path
+from skillroute.catalog import Catalog
+from skillroute.errors import CatalogError, RulesError
+from skillroute.skill import Skill
+
+SEED_SKILLS = {
+    "python-backend-core",
+    "python-patterns",
+    "python-testing",
+    "django-patterns",
+    "django-tdd",
+    "django-security",
+    "django-celery",
+    "django-verification",
+    "fastapi-patterns",
+    "pytorch-patterns",
+    "recsys-pipeline-architect",
+    "mle-workflow",
+}
+
+
+@pytest.fixture
+def two_skills(tmp_path: Path) -> Path:
+    write_skill(
+        tmp_path, "alpha", "Alpha things.", extra="metadata:\n  lane: one\n  stage: build\n"
+    )
+    write_skill(tmp_path, "beta", "Beta things.", extra="metadata:\n  lane: two\n  stage: check\n")
+    return tmp_path
+
+
+def write_routing(root: Path, text: str) -> Path:
+    path = root / "routing.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_catalog_is_the_seed_cluster_and_passes_strict_validation() -> None:
+    catalog = Catalog.from_dir(bundled_catalog_path(), strict=True)
+    assert set(catalog.names) == SEED_SKILLS
+    for skill in catalog:
+        assert skill.lane in {"foundation", "django", "fastapi", "ml"}
+        assert skill.stage in {"design", "implement", "test", "secure", "async", "ship"}
+        assert len(skill.examples) >= 10, skill.name
+        assert len([line for line in skill.body.splitlines() if line.strip()]) >= 40, skill.name
+        assert "use when" in skill.description.lower(), skill.name
+
+
+def test_catalog_merges_examples_from_routing_file(two_skills: Path) -> None:
+    write_routing(
+        two_skills, "skills:\n  alpha:\n    examples: ['do alpha']\n    implications: ['careful']\n"
+    )
+    catalog = Catalog.from_dir(two_skills)
+    assert catalog["alpha"].examples == ("do alpha",)
+    assert catalog["alpha"].implications == ("careful",)
+    assert catalog.names == ("alpha", "beta")
+
+
+def test_catalog_without_routing_file_loads(two_skills: Path) -> None:
+    catalog = Catalog.from_dir(two_skills)
+    assert len(catalog) == 2
+    assert catalog.routing.rules == ()
+
+
+def test_duplicate_names_are_rejected_naming_both_files(tmp_path: Path) -> None:
+    write_skill(tmp_path / "a", "alpha", "One.")
+    write_skill(tmp_path / "b", "alpha", "Two.")
+    with pytest.raises(
+        CatalogError,
+        match=r"b/alpha/SKILL.md: name: duplicate skill name 'alpha' \(also defined in .*a/alpha/SKILL.md\)",
+    ):
+        Catalog.from_dir(tmp_path)
+
+
+def test_empty_and_missing_folders_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match=r"no SKILL\.md files found"):
+        Catalog.from_dir(tmp_path)
+    with pytest.raises(CatalogError, match="is not a directory"):
+        Catalog.from_dir(tmp_path / "missing")
+
+
+def test_hidden_folders_are_skipped(two_skills: Path) -> None:
+    write_skill(two_skills / ".git", "gamma", "Hidden.")
+    assert Catalog.from_dir(two_skills).names == ("alpha", "beta")
+
+
+@pytest.mark.parametrize(
+    ("routing", "pattern"),
+    [
+        (
+            "rules:\n  - name: r1\n    kind: route\n    skill: nope\n    reason: x\n",
+            r"routing.yaml:2: rules\[0\] \(r1\): names unknown skill 'nope'",
+        ),
+        (
+            "lanes: {one: {}, two: {}}\nrules:\n  - name: r1\n    kind: replace\n    replace: alpha\n    with: beta\n    reason: x\n    when: {lane: three}\n",
+            r"routing.yaml:3: rules\[0\] \(r1\): names unknown lane 'three'",
+        ),
+        (
+            "rules:\n  - name: r1\n    kind: teleport\n    reason: x\n",
+            r"routing.yaml:3: rules.0.kind: .*does not match any of the expected tags",
+        ),
+        (
+            "rules:\n  - name: r1\n    kind: route\n    skill: alpha\n    reason: x\n    when: {any: ['a.*b']}\n",
+            r"routing.yaml:\d+: rules.0.when.any: .*letters and digits only",
+        ),
+        (
+            "skills:\n  ghost:\n    examples: [x]\n",
+            r"routing.yaml:2: skills.ghost: unknown skill 'ghost'",
+        ),
+        (
+            "rules:\n  - name: r1\n    kind: route\n    skill: alpha\n    reason: x\n  - name: r1\n    kind: route\n    skill: beta\n    reason: y\n",
+            r"routing.yaml:6: rules\[1\] \(r1\): duplicate rule name 'r1'",
+        ),
+        (
+            "rules:\n  - name: r1\n    kind: route\n    skill: alpha\n    skill: beta\n    reason: x\n",
+            r"routing.yaml:5: duplicate key 'skill'",
+        ),
+        ("rules: [\n", r"routing.yaml:2: invalid YAML"),
+        ("- just a list\n", r"routing.yaml:1: must be a mapping"),
+    ],
+    ids=[
+        "unknown-skill",
+        "unknown-lane",
+        "unknown-kind",
+        "regex-signal",
+        "unknown-skill-entry",
+        "duplicate-rule",
+        "duplicate-key",
+        "broken-yaml",
+        "not-a-mapping",
+    ],
+)
+def test_bad_routing_files_name_file_line_and_rule(
+    two_skills: Path, routing: str, pattern: str
+) -> None:
+    write_routing(two_skills, routing)
+    with pytest.raises(RulesError, match=pattern):
+        Catalog.from_dir(two_skills)
+
+
+def test_plan_step_needs_a_skill_with_a_declared_stage(two_skills: Path) -> None:
+    write_skill(two_skills, "gamma", "Gamma things, no stage.")
+    write_routing(
+        two_skills,
+        "stages: [{name: build}, {name: check}]\nrules:\n  - name: r1\n    kind: plan\n"
+        "    reason: x\n    steps: [alpha, gamma]\n",
+    )
+    with pytest.raises(RulesError, match=r"rules\[0\] \(r1\): step 'gamma' needs a stage declared"):
+        Catalog.from_dir(two_skills)
+
+
+def test_undeclared_lane_in_skill_metadata_is_rejected(two_skills: Path) -> None:
+    write_routing(two_skills, "lanes: {one: {}}\n")
+    with pytest.raises(
+        CatalogError, match=r"beta/SKILL.md: metadata.lane: lane 'two' is not declared"
+    ):
+        Catalog.from_dir(two_skills)
+
+
+def test_catalog_from_skills_in_code() -> None:
+    catalog = Catalog.from_skills(
+        [Skill(name="a", description="A."), Skill(name="b", description="B.")]
+    )
+    assert catalog.root is None
+    assert "a" in catalog
+    assert "c" not in catalog
+    with pytest.raises(KeyError, match="no skill named 'c'"):
+        catalog["c"]
+    with pytest.raises(CatalogError, match="at least one skill"):
+        Catalog.from_skills([])
+
+
+def test_fingerprint_tracks_routing_texts(two_skills: Path) -> None:
+    before = Catalog.from_dir(two_skills).fingerprint()
+    assert Catalog.from_dir(two_skills).fingerprint() == before
+    write_routing(two_skills, "skills:\n  alpha:\n    examples: ['new example']\n")
+    assert Catalog.from_dir(two_skills).fingerprint() != before

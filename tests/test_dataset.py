@@ -1,0 +1,94 @@
+"""Labelled datasets: formats, located errors, and the bundled dataset's own guarantees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skillroute.bundled import bundled_catalog_path, bundled_data_path
+from skillroute.catalog import Catalog, normalise
+from skillroute.dataset import load_dataset
+from skillroute.errors import DatasetError
+
+SPLITS = ("train", "dev", "test")
+
+
+def test_yaml_and_jsonl_load_the_same_items(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(
+        'items:\n- {text: "celery beat twice", expect: [django-celery]}\n- {text: "center a div", oos: true}\n'
+    )
+    (tmp_path / "d.jsonl").write_text(
+        '{"text": "celery beat twice", "expect": ["django-celery"]}\n\n{"text": "center a div", "oos": true}\n'
+    )
+    as_yaml = [item.model_dump() for item in load_dataset(tmp_path / "d.yaml")]
+    as_jsonl = [item.model_dump() for item in load_dataset(tmp_path / "d.jsonl")]
+    assert as_yaml == as_jsonl
+    assert len(as_yaml) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "pattern"),
+    [
+        (
+            "d.yaml",
+            "items:\n- {text: a, expect: [x]}\n- {text: b}\n",
+            r"d.yaml:3: an item needs expect",
+        ),
+        (
+            "d.yaml",
+            "items:\n- {text: a, oos: true, expect: [x]}\n",
+            r"d.yaml:2: .*cannot have expect",
+        ),
+        ("d.yaml", "items:\n- {text: a, expec: [x]}\n", r"d.yaml:2: expec: Extra inputs"),
+        ("d.yaml", "items: []\n", r"has no items"),
+        ("d.yaml", "- a\n", r"d.yaml:1: must be a mapping with an 'items' list"),
+        ("d.jsonl", '{"text": "a", "expect": ["x"]}\n{broken\n', r"d.jsonl:2: invalid JSON"),
+        ("d.jsonl", '["a"]\n', r"d.jsonl:1: an item must be a mapping"),
+    ],
+)
+def test_bad_datasets_name_file_and_line(
+    tmp_path: Path, name: str, content: str, pattern: str
+) -> None:
+    (tmp_path / name).write_text(content)
+    with pytest.raises(DatasetError, match=pattern):
+        load_dataset(tmp_path / name)
+
+
+def test_unknown_skill_names_the_item_line(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(
+        "items:\n- {text: a, expect: [django-celery]}\n- {text: b, expect: [nope]}\n"
+    )
+    with pytest.raises(DatasetError, match=r"d.yaml:3: expect: unknown skill 'nope'"):
+        load_dataset(tmp_path / "d.yaml").check_against(Catalog.from_dir(bundled_catalog_path()))
+
+
+@pytest.fixture(scope="module")
+def bundled_splits() -> dict[str, list]:  # type: ignore[type-arg]
+    return {
+        split: list(load_dataset(bundled_data_path() / f"{split}.yaml").items) for split in SPLITS
+    }
+
+
+def test_bundled_dataset_has_the_promised_coverage(bundled_splits: dict[str, list]) -> None:  # type: ignore[type-arg]
+    catalog = Catalog.from_dir(bundled_catalog_path())
+    items = [item for split in bundled_splits.values() for item in split]
+    for name in catalog.names:
+        assert sum(not item.plan and item.expect[:1] == (name,) for item in items) >= 30, name
+    assert sum(bool(item.plan) for item in items) >= 30
+    oos = [item for item in items if item.oos]
+    assert len(oos) >= 80
+    assert sum("near-miss" in item.tags for item in oos) >= 40
+    for split in SPLITS:
+        load_dataset(bundled_data_path() / f"{split}.yaml").check_against(catalog)
+
+
+def test_no_dataset_text_is_a_skill_example_or_repeated(bundled_splits: dict[str, list]) -> None:  # type: ignore[type-arg]
+    examples = Catalog.from_dir(bundled_catalog_path()).example_texts()
+    seen: dict[str, str] = {}
+    for split, items in bundled_splits.items():
+        for item in items:
+            key = normalise(item.text)
+            assert key not in examples, f"{split}: {item.text!r} is also a SKILL example (leakage)"
+            assert key not in seen, f"{item.text!r} is in both {seen.get(key)} and {split}"
+            seen[key] = split

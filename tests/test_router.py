@@ -1,0 +1,194 @@
+"""Router behaviour that does not depend on the model: types, batches, inputs, calibration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import FakeEncoder
+
+from skillroute import Router, RouteResult
+from skillroute.calibration import Calibration, load_calibration
+from skillroute.catalog import Catalog
+from skillroute.dataset import Dataset, LabelledItem
+from skillroute.errors import DatasetError, InputError, SkillrouteWarning
+from skillroute.skill import Skill
+from skillroute.text import MAX_TASK_CHARS
+
+SKILLS = [
+    Skill(
+        name="bake-bread",
+        description="Bake bread: sourdough, yeast, proofing, crust.",
+        examples=("my loaf is dense", "feed a sourdough starter"),
+    ),
+    Skill(
+        name="brew-coffee",
+        description="Brew coffee: espresso, pour over, grind size.",
+        examples=("espresso tastes sour", "pour over ratio"),
+    ),
+    Skill(
+        name="grow-tomatoes",
+        description="Grow tomatoes: seedlings, watering, blight.",
+        examples=("tomato leaves turn yellow", "when to transplant tomato seedlings"),
+    ),
+]
+CALIBRATION = Calibration(platt_a=12.0, platt_b=-3.0, abstain_threshold=0.3, ambiguity_margin=0.0)
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router(
+        Catalog.from_skills(SKILLS), encoder=FakeEncoder(), calibration=CALIBRATION, cache=False
+    )
+
+
+def test_route_returns_a_complete_json_serialisable_result(router: Router) -> None:
+    result = router.route("sourdough starter smells odd", k=2)
+    assert isinstance(result, RouteResult)
+    assert result.decision == "routed"
+    assert result.skill == "bake-bread"
+    assert next(c.name for c in result.candidates) == "bake-bread"
+    assert len(result.candidates) == 2
+    assert result.candidates[0].matched == "feed a sourdough starter"
+    assert 0.0 <= result.candidates[0].confidence <= 1.0
+    payload = json.loads(result.model_dump_json())
+    assert list(payload) == [
+        "decision",
+        "skill",
+        "confidence",
+        "candidates",
+        "lane",
+        "stage",
+        "plan",
+        "rules",
+        "implications",
+        "next_action",
+        "signals",
+    ]
+    assert RouteResult.model_validate(payload) == result
+
+
+def test_route_batch_keeps_order_and_matches_single_routes(router: Router) -> None:
+    texts = ["espresso grind size", "tomato blight", "dense loaf", "espresso grind size"]
+    batch = router.route_batch(texts)
+    assert [r.skill for r in batch] == ["brew-coffee", "grow-tomatoes", "bake-bread", "brew-coffee"]
+    assert batch == [router.route(text) for text in texts]
+    assert router.route_batch([]) == []
+
+
+def test_unrelated_text_abstains_with_an_empty_plan(router: Router) -> None:
+    result = router.route("zebra migration patterns")
+    assert (result.decision, result.skill, result.plan) == ("abstain", None, ())
+    assert "No skill" in result.next_action
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("", "task is empty"),
+        ("   \n\t ", "task is empty"),
+        ("\x00\x01\x7f", "task is empty"),
+        (42, "task must be a string, got int"),
+        (None, "task must be a string, got NoneType"),
+        (["a list"], "task must be a string, got list"),
+        ("x" * (MAX_TASK_CHARS + 1), "100,001 characters; the limit is 100,000"),
+    ],
+    ids=["empty", "whitespace", "control-only", "int", "none", "list", "too-long"],
+)
+def test_bad_task_text_is_a_typed_input_error(router: Router, text: object, pattern: str) -> None:
+    with pytest.raises(InputError, match=pattern):
+        router.route(text)  # type: ignore[arg-type]
+
+
+def test_huge_control_and_mixed_script_texts_route_sensibly(router: Router) -> None:
+    long_text = ("my sourdough loaf is dense " * 4_000)[:MAX_TASK_CHARS]
+    assert router.route(long_text).skill == "bake-bread"
+    assert router.route("my\x00 loaf\x1b is dense\u200b").skill == "bake-bread"
+    mixed = router.route("番茄 tomato blight помидор")
+    assert mixed.skill == "grow-tomatoes"
+
+
+def test_batch_and_k_validation(router: Router) -> None:
+    with pytest.raises(InputError, match="takes a list"):
+        router.route_batch("not a list")
+    with pytest.raises(InputError, match=r"texts\[1\] is empty"):
+        router.route_batch(["ok text", " "])
+    for k in (0, -1, True):
+        with pytest.raises(InputError, match="k must be a positive integer"):
+            router.route("dense loaf", k=k)
+
+
+def test_stale_calibration_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    stale = CALIBRATION.model_copy(update={"model_id": "another-model"})
+    with pytest.warns(SkillrouteWarning, match="fitted with model 'another-model'"):
+        router = Router(
+            Catalog.from_skills(SKILLS), encoder=FakeEncoder(), calibration=stale, cache=False
+        )
+    assert router.calibration == Calibration.default()
+    broken = tmp_path / "calibration.json"
+    broken.write_text("{not json")
+    with pytest.warns(SkillrouteWarning, match="calibration ignored"):
+        assert load_calibration(broken) is None
+
+
+def fit_dataset() -> Dataset:
+    items = [
+        ("sourdough proofing takes forever", ["bake-bread"]),
+        ("crust too pale", ["bake-bread"]),
+        ("yeast bread did not rise", ["bake-bread"]),
+        ("espresso shot too fast", ["brew-coffee"]),
+        ("grind size for pour over", ["brew-coffee"]),
+        ("coffee tastes bitter", ["brew-coffee"]),
+        ("tomato seedlings leggy", ["grow-tomatoes"]),
+        ("watering tomatoes in heat", ["grow-tomatoes"]),
+        ("blight on tomato leaves", ["grow-tomatoes"]),
+    ]
+    labelled = [LabelledItem(text=text, expect=tuple(expect)) for text, expect in items]
+    labelled += [
+        LabelledItem(text=text, oos=True)
+        for text in ("file my taxes", "fix the car brakes", "learn piano chords")
+    ]
+    return Dataset(items=tuple(labelled), source="fit-fixture")
+
+
+def test_fit_is_deterministic_and_round_trips_through_json(router: Router, tmp_path: Path) -> None:
+    first = router.fit(fit_dataset(), random_state=3).calibration
+    assert router.fit(fit_dataset(), random_state=3).calibration == first
+    assert first.fit is not None
+    assert first.fit.items == 12
+    path = router.save_calibration(tmp_path / "calibration.json")
+    assert load_calibration(path) == first
+    reloaded = Router(
+        Catalog.from_skills(SKILLS), encoder=FakeEncoder(), calibration=path, cache=False
+    )
+    assert reloaded.route_batch(["crust too pale", "espresso shot"]) == router.route_batch(
+        ["crust too pale", "espresso shot"]
+    )
+
+
+def test_fit_refuses_catalog_examples(router: Router) -> None:
+    leaky = Dataset(
+        items=(
+            LabelledItem(text="My loaf is  DENSE", expect=("bake-bread",)),
+            *fit_dataset().items,
+        ),
+        source="leaky",
+    )
+    with (
+        pytest.warns(SkillrouteWarning, match="refusing to fit"),
+        pytest.raises(DatasetError, match="also catalog examples"),
+    ):
+        router.fit(leaky)
+
+
+def test_fit_needs_in_scope_items_and_known_skills(router: Router) -> None:
+    with pytest.raises(DatasetError, match="needs in-scope items"):
+        router.fit(Dataset(items=(LabelledItem(text="taxes", oos=True),)))
+    with pytest.raises(DatasetError, match="unknown skill 'bake-cake'"):
+        router.fit(Dataset(items=(LabelledItem(text="cake", expect=("bake-cake",)),)))
+
+
+def test_save_calibration_needs_a_path_for_code_built_catalogs(router: Router) -> None:
+    with pytest.raises(InputError, match="pass a path"):
+        router.save_calibration()

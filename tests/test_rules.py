@@ -1,0 +1,161 @@
+"""The rule engine is generic: a front-end catalog with its own lanes, stages and rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import FakeEncoder, write_skill
+
+from skillroute import Router
+from skillroute.calibration import Calibration
+from skillroute.catalog import Catalog
+
+FRONTEND_ROUTING = """
+stages:
+  - {name: design, signals: [architecture, choose]}
+  - {name: build, signals: [build, create, component, components]}
+  - {name: test, signals: [test, tests, testing]}
+  - {name: ship, signals: [deploy, release, ship]}
+lanes:
+  react: {signals: [react, jsx, nextjs]}
+  vue: {signals: [vue, vuejs, nuxt]}
+skills:
+  react-components:
+    examples: ["make a react component with hooks", "jsx props and state in react"]
+    implications: ["Keep components pure."]
+  react-testing:
+    examples: ["write jest tests for a react component"]
+rules:
+  - name: backend-is-out-of-scope
+    kind: abstain
+    reason: Back-end frameworks are not front-end work.
+    when: {any: [django, rails], none: [react, vue]}
+  - name: framework-choice
+    kind: route
+    skill: frontend-core
+    reason: Choosing between frameworks is an architecture decision.
+    when: {lanes_all: [react, vue], any: [or, vs, choose]}
+  - name: vue-components-not-react
+    kind: replace
+    replace: react-components
+    with: vue-components
+    reason: In a Vue app, components are Vue single-file components.
+    when: {lane: vue}
+  - name: vue-tests-not-react
+    kind: replace
+    replace: react-testing
+    with: vue-testing
+    reason: Vue apps are tested with Vitest.
+    when: {lane: vue}
+  - name: vue-fan-out
+    kind: plan
+    reason: Build, test, then release.
+    when: {lane: vue}
+    steps: [vue-components, vue-testing, {skill: web-release, include: asked}]
+  - name: components-need-tests
+    kind: companion
+    skill: react-components
+    add: react-testing
+    reason: React components ship with tests.
+"""
+
+
+@pytest.fixture
+def frontend_router(tmp_path: Path) -> Router:
+    def skill(name: str, description: str, lane: str | None, stage: str) -> None:
+        lane_line = f"  lane: {lane}\n" if lane else ""
+        write_skill(tmp_path, name, description, extra=f"metadata:\n{lane_line}  stage: {stage}\n")
+
+    skill("frontend-core", "Choose a frontend framework and the app architecture.", None, "design")
+    skill(
+        "react-components",
+        "Build React components with hooks, props, state and JSX.",
+        "react",
+        "build",
+    )
+    skill("react-testing", "Test React components with Jest and Testing Library.", "react", "test")
+    skill(
+        "vue-components",
+        "Build Vue single file components with the composition API.",
+        "vue",
+        "build",
+    )
+    skill("vue-testing", "Test Vue components with Vitest and Vue Test Utils.", "vue", "test")
+    skill(
+        "web-release",
+        "Release and deploy a web frontend: bundle, CDN, cache busting.",
+        None,
+        "ship",
+    )
+    (tmp_path / "routing.yaml").write_text(FRONTEND_ROUTING, encoding="utf-8")
+    calibration = Calibration(
+        platt_a=12.0, platt_b=-3.0, abstain_threshold=0.3, ambiguity_margin=0.0
+    )
+    return Router(
+        Catalog.from_dir(tmp_path), encoder=FakeEncoder(), calibration=calibration, cache=False
+    )
+
+
+def fired(result: object) -> list[str]:
+    return [rule.name for rule in result.rules]  # type: ignore[attr-defined]
+
+
+def test_similarity_alone_routes_and_companions_are_added(frontend_router: Router) -> None:
+    result = frontend_router.route("make a react component with hooks and props")
+    assert result.skill == "react-components"
+    assert result.plan == ("react-components", "react-testing")
+    assert fired(result) == ["components-need-tests"]
+    assert result.lane == "react"
+    assert result.implications == ("Keep components pure.",)
+
+
+def test_replace_rule_follows_the_lane(frontend_router: Router) -> None:
+    result = frontend_router.route("write jest tests for a component in our vue app")
+    assert result.skill == "vue-testing"
+    assert "vue-tests-not-react" in fired(result)
+    assert result.lane == "vue"
+
+
+def test_route_rule_settles_a_framework_choice(frontend_router: Router) -> None:
+    result = frontend_router.route("react or vue for a dashboard?")
+    assert result.skill == "frontend-core"
+    assert fired(result)[0] == "framework-choice"
+    assert result.decision == "routed"
+
+
+def test_abstain_rule_overrides_similarity(frontend_router: Router) -> None:
+    result = frontend_router.route("test django components")
+    assert result.decision == "abstain"
+    assert result.skill is None
+    assert result.plan == ()
+    assert fired(result) == ["backend-is-out-of-scope"]
+
+
+def test_plan_fans_out_in_lifecycle_order_with_asked_steps_only(frontend_router: Router) -> None:
+    built = frontend_router.route("build vue components, then add tests")
+    assert built.plan == ("vue-components", "vue-testing")
+    assert "vue-fan-out" in fired(built)
+    shipped = frontend_router.route("build vue components, add tests and deploy the release")
+    assert shipped.plan == ("vue-components", "vue-testing", "web-release")
+    assert shipped.skill == "vue-components"
+
+
+def test_stages_in_one_clause_do_not_make_a_plan(frontend_router: Router) -> None:
+    result = frontend_router.route("test the vue component")
+    assert result.plan == ("vue-testing",)
+    assert "vue-fan-out" not in fired(result)
+
+
+def test_catalog_without_rules_routes_by_similarity(tmp_path: Path) -> None:
+    write_skill(tmp_path, "bake-bread", "Bake bread: sourdough, yeast, proofing, crust.")
+    write_skill(tmp_path, "brew-coffee", "Brew coffee: espresso, pour over, grind size.")
+    calibration = Calibration(
+        platt_a=12.0, platt_b=-3.0, abstain_threshold=0.3, ambiguity_margin=0.0
+    )
+    router = Router(
+        Catalog.from_dir(tmp_path), encoder=FakeEncoder(), calibration=calibration, cache=False
+    )
+    result = router.route("my sourdough crust is too pale")
+    assert (result.skill, result.plan, result.rules) == ("bake-bread", ("bake-bread",), ())
+    assert router.route("zebra migration patterns").decision == "abstain"

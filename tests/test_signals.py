@@ -1,0 +1,84 @@
+"""Phrase signals: tokenisation, prefix words, clauses, and no catastrophic backtracking."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from skillroute.signals import PhraseSet, TokenizedText, phrase_problem, tokenize
+
+
+def test_tokenize_splits_words_of_any_script_and_underscores() -> None:
+    assert tokenize("Django_REST  framework, naïve Ünïcode 日本語 v2") == [
+        "django",
+        "rest",
+        "framework",
+        "naïve",
+        "ünïcode",
+        "日本語",
+        "v2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("celery", "Add retries to my Celery task", True),
+        ("background job", "run a background job nightly", True),
+        ("background job", "job in the background", False),
+        ("secur*", "securing the admin", True),
+        ("secur*", "insecure defaults", False),
+        ("asp net", "ASP.NET Core middleware", True),
+        ("node js", "a node.js service", True),
+        ("ship test", "ship, test", False),
+    ],
+)
+def test_phrase_matching(phrase: str, text: str, found: bool) -> None:
+    assert bool(PhraseSet([phrase]).matches(TokenizedText(text))) is found
+
+
+@pytest.mark.parametrize("phrase", ["a.*b", "", "(x|y)", "c++", "  "])
+def test_non_literal_phrases_are_rejected(phrase: str) -> None:
+    assert phrase_problem(phrase) is not None
+
+
+def test_clauses_are_split_by_punctuation_and_clause_words() -> None:
+    text = TokenizedText("build the API, add tests and then ship it", ["and", "then"])
+    _, build = PhraseSet(["build"]).clauses(text)
+    _, tests = PhraseSet(["tests"]).clauses(text)
+    _, ship = PhraseSet(["ship"]).clauses(text)
+    assert len(build | tests | ship) == 3
+    one_clause = TokenizedText("test my celery task retries", ["and"])
+    _, where = PhraseSet(["test", "celery"]).clauses(one_clause)
+    assert where == frozenset({0})
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "a" * 100_000,
+        "secur" * 20_000,
+        ("ab " * 33_334)[:100_000],
+        ("background " * 9_091)[:100_000],
+        ("x," * 50_000),
+    ],
+    ids=[
+        "one-long-word",
+        "repeated-prefix",
+        "many-short-words",
+        "repeated-signal",
+        "all-separators",
+    ],
+)
+def test_hostile_100kb_texts_are_matched_in_linear_time(hostile: str) -> None:
+    """A catastrophic pattern would hang here; the guard only catches a hang, not slowness."""
+    phrases = PhraseSet(["secur*", "background job", "a*", "ab ab ab ab ab x", "x y"])
+    result: list[object] = []
+    worker = threading.Thread(
+        target=lambda: result.append(phrases.clauses(TokenizedText(hostile, ["and"])))
+    )
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "phrase matching did not finish on a 100 kB input"
+    assert result
