@@ -62,14 +62,13 @@ def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
 
 
-@pytest.fixture(autouse=True)
-def isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """Never touch the user's real embedding cache from tests."""
+@pytest.fixture(autouse=True, scope="session")
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Never touch the user's real embedding cache from tests (one cache per session)."""
     directory = tmp_path_factory.mktemp("embedding-cache")
-    monkeypatch.setenv("SKILLROUTE_CACHE_DIR", str(directory))
-    return directory
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SKILLROUTE_CACHE_DIR", str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from skillroute import __version__
-from skillroute.errors import InputError, SkillrouteError
+from skillroute.errors import InputError, SkillrouteError, SkillrouteWarning
 
 if TYPE_CHECKING:
     from skillroute.result import RouteResult
@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     with warnings.catch_warnings():
+        warnings.simplefilter("always", SkillrouteWarning)  # shown once each, never raised
         warnings.showwarning = _show_warning
         try:
             handler = {

@@ -5,6 +5,7 @@ words signal a lane or a lifecycle stage, example tasks per skill, and named rul
 are declarative (never code) and each kind does one thing:
 
 - ``route``: send the task to a skill when a condition holds (e.g. a framework choice);
+- ``prefer``: favour a skill among the top candidates when its intent words appear;
 - ``replace``: swap one skill for others under a condition (Django tests → django-tdd);
 - ``companion``: add skills after a primary (python-patterns → + python-testing);
 - ``plan``: fan a multi-stage request out into steps in lifecycle order;
@@ -32,6 +33,7 @@ __all__ = [
     "LaneSpec",
     "PlanRule",
     "PlanStep",
+    "PreferRule",
     "ReplaceRule",
     "RouteRule",
     "RoutingSpec",
@@ -110,6 +112,19 @@ class RouteRule(_RuleBase):
     skill: str
 
 
+class PreferRule(_RuleBase):
+    """Prefer ``skill`` when the condition holds and it ranks within the top ``within``.
+
+    Intent words ("celery", "training loop") re-rank plausible candidates; they never
+    pull in a skill that similarity finds implausible.  When several prefer rules hold,
+    the best-ranked of their skills wins.
+    """
+
+    kind: Literal["prefer"]
+    skill: str
+    within: int = Field(default=3, ge=1)
+
+
 class ReplaceRule(_RuleBase):
     """Where ``replace`` would be used, use ``with_`` instead (first = the substitute)."""
 
@@ -166,7 +181,8 @@ class AbstainRule(_RuleBase):
 
 
 Rule = Annotated[
-    RouteRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule, Field(discriminator="kind")
+    RouteRule | PreferRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -183,13 +199,18 @@ class LaneSpec(_Spec):
 
 
 class StageSpec(_Spec):
-    """A lifecycle stage; its signals tell which stages a multi-step request spans."""
+    """A lifecycle stage; its signals tell which stages a multi-step request spans.
+
+    ``weak_signals`` (generic words such as "add a") count only in a clause that asks
+    for no other stage: in "add a nightly celery task" the clause is about the task.
+    """
 
     name: str = Field(min_length=1)
     signals: tuple[str, ...] = ()
-    coerce_lists = field_validator("signals", mode="before")(_as_tuple)
+    weak_signals: tuple[str, ...] = ()
+    coerce_lists = field_validator("signals", "weak_signals", mode="before")(_as_tuple)
 
-    @field_validator("signals")
+    @field_validator("signals", "weak_signals")
     @classmethod
     def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _check_phrases(value)
@@ -278,7 +299,7 @@ class RoutingSpec(_Spec):
 def _rule_skills(rule: Any) -> tuple[str, ...]:
     """Every skill name a rule mentions, in its condition and in its action."""
     named: tuple[str, ...] = (*rule.when.skill, *rule.when.not_skill)
-    if isinstance(rule, RouteRule):
+    if isinstance(rule, RouteRule | PreferRule):
         return (*named, rule.skill)
     if isinstance(rule, ReplaceRule):
         return (*named, rule.replace, *rule.with_)
@@ -321,4 +342,4 @@ def load_routing_spec(
 
 def _is_union_tag(step: Any) -> bool:
     """Pydantic inserts the discriminator value (e.g. 'replace') into error locations."""
-    return step in {"route", "replace", "companion", "plan", "abstain"}
+    return step in {"route", "prefer", "replace", "companion", "plan", "abstain"}

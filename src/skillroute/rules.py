@@ -4,15 +4,18 @@ It knows nothing about any framework: lanes, stages and rules all come from the
 catalog's ``routing.yaml`` (see `skillroute.routing_spec`).  Order of application:
 
 1. ``abstain`` rules (out of scope, whatever similarity says);
-2. ``route`` rules (the first that holds picks the primary skill);
+2. ``route`` rules (the first that holds picks the primary skill), else ``prefer`` rules
+   (intent words favour a skill already among the top candidates);
 3. ``replace`` rules on the primary (e.g. tests in a Django app → django-tdd);
 4. ``plan`` rules, when the task asks for several lifecycle stages in different clauses
-   ("build the API, then ship it"): the steps between the earliest and the latest stage
-   asked for, counting the primary skill's own stage (each step's ``include`` can narrow
-   or widen that);
+   ("build the API, then ship it") or for three or more stages: the steps between the
+   earliest and the latest stage asked for, counting the primary skill's own stage (each
+   step's ``include`` can narrow or widen that);
 5. ``companion`` rules, adding skills after a step.
 
-Every rule that changes the outcome is reported with a one-line effect.
+Every rule that changes the outcome is reported with a one-line effect; a prefer rule
+whose skill already ranked first is reported too ("confirms ..."), as the intent behind
+the choice.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from skillroute.routing_spec import (
     Condition,
     PlanRule,
     PlanStep,
+    PreferRule,
     ReplaceRule,
     RouteRule,
 )
@@ -35,7 +39,7 @@ from skillroute.signals import PhraseSet, TokenizedText
 
 __all__ = ["Outcome", "RuleEngine", "TaskSignals"]
 
-AnyRule = RouteRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule
+AnyRule = RouteRule | PreferRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule
 _MAX_REPLACEMENTS = 8  # a replace chain longer than this is a cycle in the rules
 
 
@@ -81,6 +85,9 @@ class RuleEngine:
         self._catalog = catalog
         self._lanes = {name: PhraseSet(lane.signals) for name, lane in spec.lanes.items()}
         self._stages = {stage.name: PhraseSet(stage.signals) for stage in spec.stages}
+        self._weak_stages = {
+            stage.name: PhraseSet(stage.weak_signals) for stage in spec.stages if stage.weak_signals
+        }
         self._order = spec.stage_order
         self._clause_words = spec.clause_words
         self._conditions = {id(rule): _compile(rule.when) for rule in spec.rules}
@@ -91,6 +98,7 @@ class RuleEngine:
                 )
         self._abstain = [rule for rule in spec.rules if isinstance(rule, AbstainRule)]
         self._route = [rule for rule in spec.rules if isinstance(rule, RouteRule)]
+        self._prefer = [rule for rule in spec.rules if isinstance(rule, PreferRule)]
         self._replace = [rule for rule in spec.rules if isinstance(rule, ReplaceRule)]
         self._plans = [rule for rule in spec.rules if isinstance(rule, PlanRule)]
         self._companions = [rule for rule in spec.rules if isinstance(rule, CompanionRule)]
@@ -106,17 +114,26 @@ class RuleEngine:
         lanes = {name: group.matches(tokens) for name, group in self._lanes.items()}
         lanes = {name: found for name, found in lanes.items() if found}
         stages: dict[str, tuple[str, ...]] = {}
-        clauses: set[int] = set()
+        where_asked: dict[str, frozenset[int]] = {}
         for name, group in self._stages.items():
             found, where = group.clauses(tokens)
             if found:
-                stages[name] = found
-                clauses |= where
+                stages[name], where_asked[name] = found, where
+        for name, group in self._weak_stages.items():
+            found, where = group.clauses(tokens)
+            others = frozenset().union(*(w for stage, w in where_asked.items() if stage != name))
+            alone = where - others  # a weak word counts only where nothing else is asked
+            if found and alone:
+                stages[name] = (*stages.get(name, ()), *found)
+                where_asked[name] = where_asked.get(name, frozenset()) | alone
+        clauses = frozenset().union(*where_asked.values())
         counts = sorted((len(found) for found in lanes.values()), reverse=True)
         dominant = None
         if counts and (len(counts) == 1 or counts[0] > counts[1]):
             dominant = max(lanes, key=lambda name: len(lanes[name]))
-        multi_step = len(stages) >= 2 and len(clauses) >= 2
+        # several stages asked in different clauses ("build it, then ship it"), or three or
+        # more at once ("models, tests, auth and deploy") make a multi-step request
+        multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
         return TaskSignals(tokens, lanes, stages, dominant, multi_step)
 
     def apply(
@@ -147,6 +164,12 @@ class RuleEngine:
                 break
         if primary is None or (decision == "abstain" and not forced):
             return Outcome("abstain", None, (), signals.dominant_lane, fired)
+        settled = forced  # a rule, not similarity, chose between the top candidates
+        if not forced:
+            preferred = self._preferred(signals, ranked, fired)
+            if preferred is not None:
+                primary = preferred
+                settled = ranked.index(preferred) < 2
         primary, extras = self._replaced(primary, signals, fired)
         plan = self._plan(signals, primary, fired)
         if plan is None:
@@ -154,10 +177,32 @@ class RuleEngine:
         if not (confident and primary in plan):
             primary = plan[0]
         plan = self._with_companions(plan, signals, fired)
-        if decision == "ambiguous" and self._resolves_tie(forced, fired, signals, ranked, primary):
+        if decision == "ambiguous" and self._resolves_tie(settled, fired, signals, ranked, primary):
             decision = "routed"
         lane = signals.dominant_lane or self._catalog[primary].lane
         return Outcome(decision, primary, plan, lane, fired)
+
+    def _preferred(
+        self, signals: TaskSignals, ranked: Sequence[str], fired: list[FiredRule]
+    ) -> str | None:
+        """The best-ranked skill whose prefer rule holds (None: no prefer rule applies)."""
+        best: tuple[int, PreferRule] | None = None
+        for rule in self._prefer:
+            if rule.skill not in ranked[: rule.within] or not self._holds(rule, signals, ranked[0]):
+                continue
+            rank = ranked.index(rule.skill)
+            if best is None or rank < best[0]:
+                best = (rank, rule)
+        if best is None:
+            return None
+        rank, rule = best
+        effect = (
+            f"confirms {rule.skill}"
+            if rank == 0
+            else f"{ranked[0]} → {rule.skill} (ranked {rank + 1})"
+        )
+        fired.append(_fired(rule, effect))
+        return rule.skill
 
     def _lane(self, signals: TaskSignals, skill: str | None) -> str | None:
         """The lane conditions see: the task's dominant lane, else the skill's own."""
@@ -263,14 +308,14 @@ class RuleEngine:
 
     def _resolves_tie(
         self,
-        forced: bool,
+        settled: bool,
         fired: Sequence[FiredRule],
         signals: TaskSignals,
         ranked: Sequence[str],
         primary: str,
     ) -> bool:
         """A route or plan rule settles a tie; so do two candidates that replace to one."""
-        if forced or any(rule.kind == "plan" for rule in fired):
+        if settled or any(rule.kind == "plan" for rule in fired):
             return True
         if len(ranked) < 2:
             return True

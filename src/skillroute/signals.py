@@ -7,7 +7,7 @@ pass) and phrases are looked up through a token index, so no input can cause
 catastrophic backtracking.  A trailing ``*`` on a phrase word matches any word that
 starts with it.
 
-Punctuation (``, ; ! ? + &``, and a sentence-ending full stop) and the catalog's clause
+Punctuation (``, ; ! ? + & | >``, arrows, and a sentence-ending full stop) and the catalog's clause
 words ("and", "then"...)
 split a task into clauses, so the engine can tell "test my celery task" (one request)
 from "build the API and then ship it" (two).
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 __all__ = ["PhraseSet", "TokenizedText", "phrase_problem", "tokenize"]
 
-# Clause punctuation: , ; ! ? & + and a full stop that ends a sentence (not "asp.net").
-_TOKEN = re.compile(r"[^\W_]+|[,;!?&+]|\.(?=\s|$)")
+# Clause punctuation: , ; ! ? & + | > → and a full stop that ends a sentence (not "asp.net").
+_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→]|\.(?=\s|$)")
 _WORD = re.compile(r"[^\W_]+")
 
 

@@ -1,0 +1,236 @@
+"""Routing with the real model on the bundled catalog: the seed's rules, end to end.
+
+Each seed rule is exercised by a realistic task (none of them appears in the dataset or
+among the SKILL.md examples); the test checks the primary skill, the plan and the rule
+that fired.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from skillroute import Router, RouteResult
+
+
+def rule_names(result: RouteResult) -> list[str]:
+    return [rule.name for rule in result.rules]
+
+
+SEED_RULES = [
+    # "Write/refactor/review plain Python" → python-patterns (+ python-testing for the tests)
+    (
+        "make this python class more pythonic",
+        "python-patterns",
+        ("python-patterns", "python-testing"),
+        ["intent-plain-python", "plain-python-with-tests"],
+    ),
+    # "Set up tests / follow TDD" → python-testing ...
+    (
+        "follow TDD to write a slugify function",
+        "python-testing",
+        ("python-testing",),
+        ["intent-tests"],
+    ),
+    # ... but a Django app → django-tdd instead
+    (
+        "how do I use monkeypatch in pytest inside a django codebase",
+        "django-tdd",
+        ("django-tdd",),
+        ["django-tests-use-django-tdd"],
+    ),
+    # "Build a web app / REST API": batteries-included → django-patterns
+    (
+        "web app with an ORM and admin site for our library",
+        "django-patterns",
+        ("django-patterns",),
+        ["build-in-django-lane"],
+    ),
+    # ... async-first / microservice → fastapi-patterns
+    (
+        "build a small fastapi service that exposes our pricing rules",
+        "fastapi-patterns",
+        ("fastapi-patterns",),
+        ["build-in-fastapi-lane"],
+    ),
+    # ... an explicit framework choice → python-backend-core
+    (
+        "Django or FastAPI for a new internal API?",
+        "python-backend-core",
+        ("python-backend-core",),
+        ["framework-choice-to-core"],
+    ),
+    # "Background jobs / scheduled / async processing" → django-celery
+    (
+        "periodic task to purge expired sessions",
+        "django-celery",
+        ("django-celery",),
+        ["intent-background-jobs"],
+    ),
+    # "Lock it down / auth / production hardening" → django-security ...
+    (
+        "lock down our django admin and fix the production settings",
+        "django-security",
+        ("django-security",),
+        ["intent-lock-it-down"],
+    ),
+    # ... but FastAPI security lives in fastapi-patterns
+    (
+        "harden production settings of our starlette service",
+        "fastapi-patterns",
+        ("fastapi-patterns",),
+        ["intent-lock-it-down", "fastapi-security-in-fastapi-patterns"],
+    ),
+    # "Is it ready to ship? / pre-PR / pre-deploy" → django-verification ...
+    (
+        "pre-deploy gate for the django app",
+        "django-verification",
+        ("django-verification",),
+        ["intent-ready-to-ship"],
+    ),
+    # ... non-Django → the equivalent gate from python-testing + mle-workflow
+    (
+        "ready to deploy? final checks for the pydantic microservice",
+        "python-testing",
+        ("python-testing", "mle-workflow"),
+        ["intent-ready-to-ship", "non-django-ship-gate"],
+    ),
+    # "Train a model / training loop / GPU" → pytorch-patterns
+    (
+        "my pytorch training loop runs out of GPU memory",
+        "pytorch-patterns",
+        ("pytorch-patterns",),
+        ["intent-training"],
+    ),
+    # "Rank/recommend/feed — top-K for a (user, context)" → recsys-pipeline-architect
+    (
+        "recommend articles to users on the home feed",
+        "recsys-pipeline-architect",
+        ("recsys-pipeline-architect",),
+        ["intent-ranking"],
+    ),
+    # "Turn notebook code into a production ML system" → mle-workflow (+ the pieces)
+    (
+        "move the model from a notebook to production with monitoring",
+        "mle-workflow",
+        ("mle-workflow", "python-patterns", "python-testing"),
+        ["intent-notebook-to-production", "notebook-to-production-pieces"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("task", "skill", "plan", "rules"), SEED_RULES, ids=[r[3][0] for r in SEED_RULES]
+)
+def test_seed_rule(
+    bundled_router: Router, task: str, skill: str, plan: tuple[str, ...], rules: list[str]
+) -> None:
+    result = bundled_router.route(task)
+    assert result.decision == "routed"
+    assert result.skill == skill
+    assert result.plan == plan
+    assert rule_names(result) == rules
+    assert all(rule.reason and rule.effect for rule in result.rules)
+
+
+def test_celery_retries_route_to_django_celery(bundled_router: Router) -> None:
+    result = bundled_router.route("add retries with exponential backoff to my celery task")
+    assert (result.decision, result.skill, result.lane, result.stage) == (
+        "routed",
+        "django-celery",
+        "django",
+        "async",
+    )
+    assert result.candidates[0].confidence > 0.9
+    assert any("idempotent" in implication for implication in result.implications)
+    assert result.next_action.startswith("Load 'django-celery'")
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "a recipe for banana bread",
+        "who won the 1998 world cup",
+        "translate 'good night' into german",
+    ],
+)
+def test_unrelated_requests_abstain(bundled_router: Router, task: str) -> None:
+    result = bundled_router.route(task)
+    assert (result.decision, result.skill, result.plan) == ("abstain", None, ())
+
+
+def test_another_languages_stack_abstains_by_rule(bundled_router: Router) -> None:
+    result = bundled_router.route("add helmet and rate limiting to my express api")
+    assert result.decision == "abstain"
+    assert rule_names(result) == ["other-stack-out-of-scope"]
+
+
+def test_build_and_ship_fans_out_in_lifecycle_order(bundled_router: Router) -> None:
+    result = bundled_router.route(
+        "build and ship a Django REST API with tests, auth and background reminder emails"
+    )
+    assert result.skill == "django-patterns"
+    assert result.plan == (
+        "django-patterns",
+        "django-tdd",
+        "django-security",
+        "django-celery",
+        "django-verification",
+    )
+    assert "django-fan-out" in rule_names(result)
+    assert result.lane == "django" and result.stage == "implement"
+    assert set(result.signals.stages) >= {"implement", "test", "secure", "async", "ship"}
+
+
+def test_conditional_step_appears_only_when_asked(bundled_router: Router) -> None:
+    result = bundled_router.route("build and ship a Django API")
+    assert result.plan == (
+        "django-patterns",
+        "django-tdd",
+        "django-security",
+        "django-verification",
+    )
+
+
+def test_single_step_request_gets_a_single_step_plan(bundled_router: Router) -> None:
+    result = bundled_router.route("the celery worker stops consuming after a redis restart")
+    assert result.skill == "django-celery"
+    assert result.plan == ("django-celery",)
+
+
+def outcome(result: RouteResult) -> tuple[object, ...]:
+    return (
+        result.decision,
+        result.skill,
+        result.plan,
+        tuple(rule_names(result)),
+        tuple(c.name for c in result.candidates),
+    )
+
+
+def test_batch_routing_is_deterministic_and_matches_single_calls(bundled_router: Router) -> None:
+    tasks = [task for task, *_ in SEED_RULES]
+    first = bundled_router.route_batch(tasks)
+    assert bundled_router.route_batch(tasks) == first  # bit-for-bit the same
+    singles = [bundled_router.route(task) for task in tasks]
+    # a batch pads texts to a common length, which moves scores by float noise only
+    assert [outcome(r) for r in singles] == [outcome(r) for r in first]
+    for single, batched in zip(singles, first, strict=True):
+        assert single.confidence == pytest.approx(batched.confidence, abs=1e-3)
+
+
+def test_long_and_mixed_script_inputs_give_sensible_results(bundled_router: Router) -> None:
+    long_task = ("my celery beat schedule fires twice after every deploy. " * 1_800)[:100_000]
+    assert len(long_task) <= 100_000
+    assert bundled_router.route(long_task).skill == "django-celery"
+    mixed = bundled_router.route("Django の テスト を pytest で 書きたい")
+    assert mixed.signals.lanes["django"] == ("django",)  # routed or abstained, never a crash
+    assert mixed.decision in {"routed", "ambiguous", "abstain"}
+    assert bundled_router.route("完全に無関係な料理のレシピ").decision == "abstain"
+
+
+def test_shipped_calibration_matches_the_catalog(bundled_router: Router) -> None:
+    """Editing SKILL.md or routing.yaml examples without re-running `skillroute fit` fails here."""
+    calibration = bundled_router.calibration
+    assert calibration.fit is not None, "skills/python-backend/calibration.json is stale or missing"
+    assert calibration.catalog_fingerprint == bundled_router.catalog.fingerprint()
+    assert calibration.fit.dataset.endswith("train.yaml")
