@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
     from skillroute.catalog import Catalog
     from skillroute.dataset import Dataset, LabelledItem, load_dataset
     from skillroute.encoders import Encoder, SentenceTransformerEncoder
@@ -23,11 +24,6 @@ if TYPE_CHECKING:
     from skillroute.result import Candidate, RouteResult
     from skillroute.router import Router
     from skillroute.skill import Skill
-
-try:
-    __version__ = version("skillroute")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "Candidate",
@@ -66,6 +62,11 @@ _default_lock = threading.Lock()
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs ~30 ms: only when asked
+        try:
+            return version("skillroute")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0+unknown"
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'skillroute' has no attribute {name!r}")

@@ -48,6 +48,7 @@ class Catalog:
                 )
             by_name[skill.name] = skill
         self.skills = merged
+        self._names = tuple(by_name)
         self._by_name = by_name
         self._check_lanes_and_stages()
         self.routing.check_names(by_name, line_of=routing_lines)
@@ -109,7 +110,7 @@ class Catalog:
     @property
     def names(self) -> tuple[str, ...]:
         """Skill names in catalog order."""
-        return tuple(skill.name for skill in self.skills)
+        return self._names
 
     def __getitem__(self, name: str) -> Skill:
         try:

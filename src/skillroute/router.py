@@ -205,10 +205,11 @@ class Router:
         rows = np.arange(len(texts))[:, None]
         top_scores = batch.score[rows, order]
         confidences = self.calibration.confidence(top_scores)
+        names = self.catalog.names
         results = []
         for row, text in enumerate(texts):
             decision = self.decide(top_scores[row], confidences[row])
-            ranked = [self.catalog.names[j] for j in order[row]]
+            ranked = [names[j] for j in order[row]]
             signals = self.rules.detect(text)
             confident = bool(confidences[row][0] >= self.calibration.plan_keep_confidence)
             outcome = self.rules.apply(signals, decision, ranked, confident=confident)
@@ -232,7 +233,7 @@ class Router:
             skill = self.catalog.skills[j]
             matched = self._texts[j][self.index.best_text(batch, row, int(j))]
             candidates.append(
-                Candidate(
+                Candidate.model_construct(  # our own values: no need to re-validate per route
                     name=skill.name,
                     score=round(float(batch.score[row, j]), 6),
                     confidence=round(float(confidences[rank]), 6),
@@ -256,7 +257,7 @@ class Router:
         implications = tuple(
             dict.fromkeys(text for name in outcome.plan for text in self.catalog[name].implications)
         )
-        return RouteResult(
+        return RouteResult.model_construct(  # built from validated parts on the hot path
             decision=outcome.decision,
             skill=primary,
             confidence=round(confidence, 6),

@@ -51,10 +51,23 @@ class ScoreBatch:
     text_similarity: NDArray[np.float32]  # (batch, n_texts): for "which text matched"
 
     def top_k(self, k: int) -> NDArray[np.intp]:
-        """Indices of the k best skills per task, best first (ties: catalog order)."""
-        k = min(k, self.score.shape[1])
-        order = np.argsort(-self.score, axis=1, kind="stable")
-        return order[:, :k]
+        """Indices of the k best skills per task, best first (ties: catalog order).
+
+        A partial sort (``argpartition``) finds the k best in linear time; only they are
+        then sorted, by score and then by catalog index, so ties stay deterministic.
+        """
+        n = self.score.shape[1]
+        k = min(k, n)
+        if k >= n or n <= 64:
+            return np.argsort(-self.score, axis=1, kind="stable")[:, :k]
+        # widen the partition to every skill tied with the k-th best, so ties keep catalog order
+        kth = -np.partition(-self.score, k - 1, axis=1)[:, k - 1 : k]
+        rows = []
+        for row, bound in zip(self.score, kth[:, 0], strict=True):
+            chosen = np.flatnonzero(row >= bound)
+            chosen = chosen[np.lexsort((chosen, -row[chosen]))]
+            rows.append(chosen[:k])
+        return np.asarray(rows, dtype=np.intp)
 
 
 class SkillIndex:

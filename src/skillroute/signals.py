@@ -77,6 +77,7 @@ class TokenizedText:
             positions.setdefault(token, []).append(index)
         self.tokens = tokens
         self.clause_of = clause_of
+        self.vocabulary = positions.keys()
         self._positions = positions
         self._prefix_cache: dict[str, list[int]] = {}
 
@@ -112,15 +113,30 @@ class PhraseSet:
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = tuple(phrases)
         self._parsed = tuple((phrase, _parse(phrase)) for phrase in self.phrases)
+        # phrases by their first word, so a task only tries phrases that can start in it
+        self._by_first: dict[str, list[int]] = {}
+        self._prefixed: list[int] = []
+        for index, (_, words) in enumerate(self._parsed):
+            if words[0].prefix:
+                self._prefixed.append(index)
+            else:
+                self._by_first.setdefault(words[0].text, []).append(index)
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
+
+    def _candidates(self, text: TokenizedText) -> list[tuple[str, tuple[_Word, ...]]]:
+        """Phrases whose first word occurs in the text, in declaration order."""
+        indices = list(self._prefixed)
+        for token in text.vocabulary:
+            indices.extend(self._by_first.get(token, ()))
+        return [self._parsed[index] for index in sorted(indices)]
 
     def matches(self, text: TokenizedText) -> tuple[str, ...]:
         """The phrases that occur in ``text``, in declaration order."""
         return tuple(
             phrase
-            for phrase, words in self._parsed
+            for phrase, words in self._candidates(text)
             if next(iter(text.occurrences(words)), None) is not None
         )
 
@@ -128,7 +144,7 @@ class PhraseSet:
         """The phrases found and the numbers of the clauses they occur in."""
         found: list[str] = []
         where: set[int] = set()
-        for phrase, words in self._parsed:
+        for phrase, words in self._candidates(text):
             starts = [text.clause_of[start] for start in text.occurrences(words)]
             if starts:
                 found.append(phrase)

@@ -1,0 +1,97 @@
+"""Where the per-task overhead goes, timed stage by stage without a profiler.
+
+cProfile inflates code made of many small Python calls (rules, phrase matching) far more
+than numpy calls, so its shares can mislead. This module replays one task through the
+same public steps `Router.route` takes (clean, embed, score, rank and calibrate, rule
+detection, rule application) and times each with ``perf_counter``; whatever the full
+``route`` costs beyond their sum is building the candidates and the pydantic
+`RouteResult`. ``catalog.names`` is timed on its own because ``_route_clean`` reads it
+once per ranked candidate, and it rebuilds a tuple of every skill name on each read.
+
+Replaying internals ties this module to the router's current steps: if `Router` changes,
+update `_replay` (the full-route figure stays authoritative either way).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from skillroute import Router
+from skillroute.text import clean_task
+
+__all__ = ["stage_breakdown"]
+
+_K = 3  # the default k of Router.route
+STAGES = (
+    "clean_task",
+    "embed (instant encoder + checks)",
+    "score (cosine + head)",
+    "rank + calibrate + decide",
+    "catalog.names (one read)",
+    "rules.detect",
+    "rules.apply",
+)
+
+
+def _replay(router: Router, text: str) -> list[float]:
+    """One task through the router's steps; the seconds each step took, in `STAGES` order."""
+    marks = [time.perf_counter()]
+
+    def mark() -> None:
+        marks.append(time.perf_counter())
+
+    clean = clean_task(text)
+    mark()
+    queries = router.embed_tasks([clean])
+    mark()
+    batch = router.score(queries)
+    mark()
+    order = batch.top_k(max(_K, 2))
+    top_scores = batch.score[np.arange(1)[:, None], order]
+    confidences = router.calibration.confidence(top_scores)
+    decision = router.decide(top_scores[0], confidences[0])
+    mark()
+    names = router.catalog.names
+    mark()
+    signals = router.rules.detect(clean)
+    mark()
+    ranked = [names[j] for j in order[0]]
+    confident = bool(confidences[0][0] >= router.calibration.plan_keep_confidence)
+    router.rules.apply(signals, decision, ranked, confident=confident)
+    mark()
+    return [b - a for a, b in pairwise(marks)]
+
+
+def _p50_us(samples: Sequence[float] | np.ndarray) -> float:
+    return float(np.percentile(np.asarray(samples) * 1e6, 50))
+
+
+def _route_times(route: Callable[[str], object], texts: Sequence[str]) -> list[float]:
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        route(text)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def stage_breakdown(router: Router, texts: Sequence[str]) -> dict[str, Any]:
+    """p50 microseconds per stage, the full route's p50, and the remainder (results)."""
+    for text in texts[:10]:
+        _replay(router, text)
+    per_stage = np.array([_replay(router, text) for text in texts])
+    stages = {name: _p50_us(per_stage[:, i]) for i, name in enumerate(STAGES)}
+    full = _p50_us(_route_times(router.route, texts))
+    names_reads = _K  # _route_clean reads catalog.names once per ranked candidate
+    accounted = sum(stages.values()) + (names_reads - 1) * stages["catalog.names (one read)"]
+    return {
+        "p50_us": stages,
+        "catalog_names_reads_per_route": names_reads,
+        "route_p50_us": full,
+        "candidates_and_result_p50_us": max(full - accounted, 0.0),
+    }

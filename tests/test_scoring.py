@@ -1,0 +1,48 @@
+"""Scoring: per-skill max cosine, the head mix, and deterministic top-k."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skillroute.scoring import LinearHead, ScoreBatch, SkillIndex
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_similarity_is_the_best_text_of_each_skill() -> None:
+    texts = unit(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=float))
+    index = SkillIndex(texts, [1, 3])  # skill 0: text 0; skill 1: texts 1-3
+    batch = index.score(unit(np.array([[1.0, 0.9, 0.0]])))
+    assert batch.similarity[0, 0] == pytest.approx(texts[0] @ unit(np.array([[1.0, 0.9, 0.0]]))[0])
+    assert index.best_text(batch, 0, 1) == 2  # [1, 1, 0] is the closest of skill 1's texts
+
+
+def test_head_mix_is_a_weighted_average() -> None:
+    index = SkillIndex(unit(np.eye(3)), [1, 1, 1])
+    head = LinearHead(np.eye(3, dtype=np.float32) * 5, np.zeros(3, dtype=np.float32))
+    query = unit(np.array([[1.0, 0.2, 0.0]]))
+    plain = index.score(query)
+    mixed = index.score(query, head, 0.5)
+    expected = 0.5 * head.probabilities(query) + 0.5 * plain.similarity
+    assert np.allclose(mixed.score, expected)
+    assert np.allclose(mixed.similarity, plain.similarity)
+
+
+def test_index_rejects_mismatched_counts() -> None:
+    with pytest.raises(ValueError, match="every skill needs at least one"):
+        SkillIndex(unit(np.eye(2)), [2, 0])
+    with pytest.raises(ValueError, match="2 embeddings for 3 routing texts"):
+        SkillIndex(unit(np.eye(2)), [1, 2])
+
+
+@pytest.mark.parametrize("n_skills", [5, 64, 65, 3000])
+def test_top_k_matches_a_stable_full_sort_including_ties(n_skills: int) -> None:
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.random((20, n_skills)), 2)  # rounding creates many ties
+    batch = ScoreBatch(scores, scores, np.zeros((20, 1), dtype=np.float32))
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :7]
+    assert np.array_equal(batch.top_k(7), expected)
+    assert batch.top_k(n_skills + 10).shape == (20, n_skills)
