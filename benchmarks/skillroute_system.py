@@ -75,6 +75,7 @@ class SkillrouteSystem:
         self.encoder = encoder
         self.random_state = random_state
         self.learn_from_dataset = learn_from_dataset
+        self.dropped_ = 0
         self.router_: Any = None
         self.to_skill_: dict[str, str] = {}
         self.to_route_: dict[str, str] = {}
@@ -98,15 +99,24 @@ class SkillrouteSystem:
         _ = self.router_.index  # embed the skill texts now, inside build, not on first use
 
     def fit(self, texts: Sequence[str], labels: Sequence[str | None]) -> None:
-        """Calibrate on the shared fit split; None labels become ``oos=True`` items."""
-        from skillroute import Dataset, LabelledItem
+        """Calibrate on the shared fit split; None labels become ``oos=True`` items.
 
+        skillroute refuses to fit on texts that are also route examples (that would grade
+        its head on its own training data); CLINC150's val repeats a few train texts, so
+        those items are left out here and counted in ``describe()``.
+        """
+        from skillroute import Dataset, LabelledItem
+        from skillroute.catalog import normalise
+
+        examples = self._router().catalog.example_texts()
         items = [
             LabelledItem(text=text, oos=True)
             if label is None
             else LabelledItem(text=text, expect=(self.to_skill_[label],))
             for text, label in zip(texts, labels, strict=True)
+            if normalise(text) not in examples
         ]
+        self.dropped_ = len(texts) - len(items)
         self._router().fit(
             Dataset(items=tuple(items)),
             random_state=self.random_state,
@@ -132,6 +142,7 @@ class SkillrouteSystem:
             "abstain_threshold": round(calibration.abstain_threshold, 4),
             "ambiguity_margin": calibration.ambiguity_margin,
             "learn_from_dataset": self.learn_from_dataset,
+            "fit_items_dropped_as_examples": self.dropped_,
         }
 
     def _prediction(self, result: Any, k: int) -> Prediction:

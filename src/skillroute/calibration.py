@@ -77,11 +77,17 @@ class Calibration(BaseModel):
     def default(cls) -> Calibration:
         """Similarity-only parameters for an unfitted router.
 
-        Measured with all-MiniLM-L6-v2 on the bundled catalog's train split (similarity
-        only, `skillroute fit --no-head`); they transfer roughly to other catalogs and
-        models, which is why `skillroute fit` exists.
+        Measured with all-MiniLM-L6-v2 on the bundled catalog's train split, similarity
+        only (`skillroute fit --dataset data/train.yaml --no-head`); they transfer roughly
+        to other catalogs and models, which is why `skillroute fit` exists.
         """
-        return cls(platt_a=14.0, platt_b=-7.2, abstain_threshold=0.35, ambiguity_margin=0.01)
+        return cls(
+            platt_a=8.61,
+            platt_b=-3.94,
+            abstain_threshold=0.27,
+            ambiguity_margin=0.0,
+            plan_keep_confidence=0.9,
+        )
 
     def confidence(self, score: np.ndarray) -> np.ndarray:
         """P(candidate is right) for raw scores (Platt scaling)."""

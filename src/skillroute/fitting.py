@@ -45,7 +45,7 @@ HEAD_WEIGHT_GRID = (0.25, 0.5, 0.75, 1.0)
 _MARGIN_GRID = np.round(np.arange(0.0, 0.0801, 0.005), 4)
 _KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)  # 1.01: a plan always starts at step one
 _AMBIGUOUS_CREDIT = 0.5
-_PLATT_DEPTH = 3  # candidates per item considered for ranking and ambiguity
+_RANK_DEPTH = 3  # candidates per fit item the rules and the ambiguity margin look at
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def fit_calibration(
     best: _Candidate | None = None
     for head_c, weight in grid:
         batch_score = learner.out_of_fold(head_c, weight)
-        order = np.argsort(-batch_score, axis=1, kind="stable")[:, : max(_PLATT_DEPTH, 2)]
+        order = np.argsort(-batch_score, axis=1, kind="stable")[:, :_RANK_DEPTH]
         ranked = [[names[j] for j in row] for row in order]
         top = np.take_along_axis(batch_score, order, axis=1)
         platt = _platt(top, ranked, expected)

@@ -16,6 +16,7 @@ from "build the API and then ship it" (two).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -77,9 +78,10 @@ class TokenizedText:
             positions.setdefault(token, []).append(index)
         self.tokens = tokens
         self.clause_of = clause_of
-        self.vocabulary = positions.keys()
+        self.vocabulary = frozenset(positions)
         self._positions = positions
         self._prefix_cache: dict[str, list[int]] = {}
+        self._sorted: list[str] | None = None
 
     def starts(self, word: _Word) -> Iterable[int]:
         """Positions where ``word`` occurs."""
@@ -87,12 +89,15 @@ class TokenizedText:
             return self._positions.get(word.text, ())
         found = self._prefix_cache.get(word.text)
         if found is None:
-            found = sorted(
-                index
-                for token, indices in self._positions.items()
-                if token.startswith(word.text)
-                for index in indices
-            )
+            if self._sorted is None:
+                self._sorted = sorted(self._positions)
+            found = []
+            # tokens starting with the prefix form one run of the sorted vocabulary
+            for token in self._sorted[bisect_left(self._sorted, word.text) :]:
+                if not token.startswith(word.text):
+                    break
+                found.extend(self._positions[token])
+            found.sort()
             self._prefix_cache[word.text] = found
         return found
 
@@ -121,6 +126,7 @@ class PhraseSet:
                 self._prefixed.append(index)
             else:
                 self._by_first.setdefault(words[0].text, []).append(index)
+        self._first_words = frozenset(self._by_first)
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
@@ -128,9 +134,12 @@ class PhraseSet:
     def _candidates(self, text: TokenizedText) -> list[tuple[str, tuple[_Word, ...]]]:
         """Phrases whose first word occurs in the text, in declaration order."""
         indices = list(self._prefixed)
-        for token in text.vocabulary:
-            indices.extend(self._by_first.get(token, ()))
-        return [self._parsed[index] for index in sorted(indices)]
+        for word in self._first_words & text.vocabulary:  # a C-level set intersection
+            indices.extend(self._by_first[word])
+        if not indices:
+            return []
+        indices.sort()
+        return [self._parsed[index] for index in indices]
 
     def matches(self, text: TokenizedText) -> tuple[str, ...]:
         """The phrases that occur in ``text``, in declaration order."""
