@@ -53,6 +53,12 @@ rules:
     reason: Build, test, then release.
     when: {lane: vue}
     steps: [vue-components, vue-testing, {skill: web-release, include: asked}]
+  - name: release-intent
+    kind: prefer
+    skill: web-release
+    within: 3
+    reason: CDN and cache busting are release work.
+    when: {any: [cdn, "cache busting"]}
   - name: components-need-tests
     kind: companion
     skill: react-components
@@ -145,6 +151,17 @@ def test_stages_in_one_clause_do_not_make_a_plan(frontend_router: Router) -> Non
     result = frontend_router.route("test the vue component")
     assert result.plan == ("vue-testing",)
     assert "vue-fan-out" not in fired(result)
+
+
+def test_prefer_rule_lifts_a_plausible_candidate_whatever_k(frontend_router: Router) -> None:
+    task = "hooks and state in react, served from a cdn"
+    ranked = [c.name for c in frontend_router.route(task, k=6).candidates]
+    assert ranked.index("web-release") in (1, 2)  # similarity alone would not pick it
+    for k in (1, 3):
+        result = frontend_router.route(task, k=k)
+        assert result.skill == "web-release"
+        assert fired(result)[0] == "release-intent"
+        assert len(result.candidates) == k
 
 
 def test_catalog_without_rules_routes_by_similarity(tmp_path: Path) -> None:

@@ -113,7 +113,8 @@ def fit_calibration(
     best: _Candidate | None = None
     for head_c, weight in grid:
         batch_score = learner.out_of_fold(head_c, weight)
-        order = np.argsort(-batch_score, axis=1, kind="stable")[:, :_RANK_DEPTH]
+        depth = max(_RANK_DEPTH, router.rules.depth)
+        order = np.argsort(-batch_score, axis=1, kind="stable")[:, :depth]
         ranked = [[names[j] for j in row] for row in order]
         top = np.take_along_axis(batch_score, order, axis=1)
         platt = _platt(top, ranked, expected)

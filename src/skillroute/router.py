@@ -201,7 +201,7 @@ class Router:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InputError(f"k must be a positive integer (got {k!r})")
         batch = self.score(self.embed_tasks(texts))
-        order = batch.top_k(max(k, 2))
+        order = batch.top_k(max(k, self.rules.depth))
         rows = np.arange(len(texts))[:, None]
         top_scores = batch.score[rows, order]
         confidences = self.calibration.confidence(top_scores)

@@ -104,9 +104,9 @@ class RuleEngine:
         self._companions = [rule for rule in spec.rules if isinstance(rule, CompanionRule)]
 
     @property
-    def has_rules(self) -> bool:
-        """Whether the catalog declares any rule at all."""
-        return bool(self._catalog.routing.rules)
+    def depth(self) -> int:
+        """How many ranked candidates the rules look at (prefer rules may look past k)."""
+        return max([2, *(rule.within for rule in self._prefer)])
 
     def detect(self, text: str) -> TaskSignals:
         """Find lane and stage signals in the task text."""
