@@ -10,6 +10,7 @@ import json
 import math
 import os
 import platform
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -92,37 +93,38 @@ _META_HEAD = (
 )
 
 
-def _clinc_row(r: dict[str, Any]) -> str:
+def _row(r: dict[str, Any], cells: Callable[[dict[str, Any]], list[str]]) -> str:
+    """A system's table row; a system that failed gets its status and empty cells."""
     if r["status"] != "ok":
-        return f"| {r['system']} | {r['status']} | | | | | | | | | |"
-    m = r["metrics"]
-    cells = [
-        _pct(m["in_scope_accuracy"]),
-        _pct(m["oos_recall"]),
-        _pct(m["oos_precision"]),
-        _pct(m["oos_f1"]),
-        _pct(m["top1_accuracy"]),
-        _pct(m["top5_accuracy"]),
-        _num(r["build_s"], ".1f"),
-        _num(r["fit_s"], ".1f"),
-        _num(r["latency"]["p50_ms"], ".1f"),
-        _num(r["throughput_qps"], ".0f"),
-    ]
-    return f"| {r['system']} | " + " | ".join(cells) + " |"
+        return f"| {r['system']} | {r['status']} |" + " |" * (len(cells({})) - 1)
+    return f"| {r['system']} | " + " | ".join(cells(r)) + " |"
 
 
-def _meta_row(r: dict[str, Any]) -> str:
-    if r["status"] != "ok":
-        return f"| {r['system']} | {r['status']} | | | | |"
-    m = r["metrics"]
-    cells = [
-        _pct(m["top1_accuracy"]),
-        _pct(m["top5_accuracy"]),
-        _num(r["build_s"], ".1f"),
-        _num(r["latency"]["p50_ms"], ".1f"),
-        _num(r["throughput_qps"], ".0f"),
+def _clinc_cells(r: dict[str, Any]) -> list[str]:
+    m, latency = r.get("metrics", {}), r.get("latency", {})
+    return [
+        _pct(m.get("in_scope_accuracy")),
+        _pct(m.get("oos_recall")),
+        _pct(m.get("oos_precision")),
+        _pct(m.get("oos_f1")),
+        _pct(m.get("top1_accuracy")),
+        _pct(m.get("top5_accuracy")),
+        _num(r.get("build_s"), ".1f"),
+        _num(r.get("fit_s"), ".1f"),
+        _num(latency.get("p50_ms"), ".1f"),
+        _num(r.get("throughput_qps"), ".0f"),
     ]
-    return f"| {r['system']} | " + " | ".join(cells) + " |"
+
+
+def _meta_cells(r: dict[str, Any]) -> list[str]:
+    m, latency = r.get("metrics", {}), r.get("latency", {})
+    return [
+        _pct(m.get("top1_accuracy")),
+        _pct(m.get("top5_accuracy")),
+        _num(r.get("build_s"), ".1f"),
+        _num(latency.get("p50_ms"), ".1f"),
+        _num(r.get("throughput_qps"), ".0f"),
+    ]
 
 
 def _config_note(config: dict[str, Any]) -> str:
@@ -163,9 +165,9 @@ def _section(bench: dict[str, Any]) -> list[str]:
     for config in bench["configs"]:
         if clinc:
             lines += [f"### k = {config['k']} examples per intent", "", _CLINC_HEAD]
-            lines += [_clinc_row(r) for r in config["systems"]]
+            lines += [_row(r, _clinc_cells) for r in config["systems"]]
         else:
-            lines += [_META_HEAD] + [_meta_row(r) for r in config["systems"]]
+            lines += [_META_HEAD] + [_row(r, _meta_cells) for r in config["systems"]]
         lines += ["", _config_note(config), ""]
     missing = _unavailable(bench)
     if missing:

@@ -85,6 +85,23 @@ def test_usage_errors_exit_2() -> None:
     assert "usage: skillroute" in done.stderr
 
 
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`skillroute skills | head -1`: no BrokenPipeError traceback, the shell's SIGPIPE code."""
+    script = (
+        "import os, sys\n"
+        "from skillroute.cli import main\n"
+        "read, write = os.pipe()\n"
+        "os.close(read)\n"
+        "sys.stdout = os.fdopen(write, 'w', buffering=1)\n"
+        "sys.exit(main(['skills']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 141
+    assert "Traceback" not in done.stderr
+
+
 def test_skills_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "skills", "--json")
     rows = json.loads(out)

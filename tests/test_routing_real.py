@@ -197,6 +197,28 @@ def test_single_step_request_gets_a_single_step_plan(bundled_router: Router) -> 
     assert result.plan == ("django-celery",)
 
 
+@pytest.mark.parametrize(
+    ("task", "skill", "plan"),
+    [
+        (
+            "is the billing feature ready to ship? it's a django app and we just finished building it",
+            "django-verification",
+            ("django-patterns", "django-tdd", "django-security", "django-verification"),
+        ),
+        (  # outside Django, python-testing stands for the ship gate it replaced
+            "ready to release our plain python package? we need tests, coverage and packaging checks",
+            "python-testing",
+            ("python-patterns", "python-testing", "mle-workflow"),
+        ),
+    ],
+)
+def test_a_request_that_opens_with_a_later_stage_is_about_that_stage(
+    bundled_router: Router, task: str, skill: str, plan: tuple[str, ...]
+) -> None:
+    result = bundled_router.route(task)
+    assert (result.skill, result.plan) == (skill, plan)
+
+
 def outcome(result: RouteResult) -> tuple[object, ...]:
     return (
         result.decision,

@@ -95,8 +95,12 @@ def frontend_router(tmp_path: Path) -> Router:
         "ship",
     )
     (tmp_path / "routing.yaml").write_text(FRONTEND_ROUTING, encoding="utf-8")
-    calibration = Calibration(
-        platt_a=12.0, platt_b=-3.0, abstain_threshold=0.3, ambiguity_margin=0.0
+    calibration = Calibration(  # plan_keep_confidence > 1: the task's wording picks a plan's lead
+        platt_a=12.0,
+        platt_b=-3.0,
+        abstain_threshold=0.3,
+        ambiguity_margin=0.0,
+        plan_keep_confidence=1.01,
     )
     return Router(
         Catalog.from_dir(tmp_path), encoder=FakeEncoder(), calibration=calibration, cache=False
@@ -145,6 +149,24 @@ def test_plan_fans_out_in_lifecycle_order_with_asked_steps_only(frontend_router:
     shipped = frontend_router.route("build vue components, add tests and deploy the release")
     assert shipped.plan == ("vue-components", "vue-testing", "web-release")
     assert shipped.skill == "vue-components"
+
+
+def test_a_plan_leads_with_the_stage_the_task_names_first(frontend_router: Router) -> None:
+    # narrated in lifecycle order: the plan's first step leads
+    built = frontend_router.route("build vue components, add tests, then release")
+    assert built.skill == "vue-components"
+    # opening with a later stage: that stage is the point, the plan its context
+    released = frontend_router.route("release the vue app now: we built the components and tests")
+    assert released.plan == ("vue-components", "vue-testing", "web-release")
+    assert released.skill == "web-release"
+
+
+def test_the_lane_mentioned_most_often_dominates(frontend_router: Router) -> None:
+    leaning = frontend_router.route("react or vue? the team knows vue and the vue docs are great")
+    assert leaning.skill == "frontend-core"
+    assert leaning.lane == "vue"
+    tied = frontend_router.route("react or vue for a dashboard?")
+    assert tied.lane is None
 
 
 def test_stages_in_one_clause_do_not_make_a_plan(frontend_router: Router) -> None:

@@ -45,13 +45,14 @@ def test_non_literal_phrases_are_rejected(phrase: str) -> None:
 
 def test_clauses_are_split_by_punctuation_and_clause_words() -> None:
     text = TokenizedText("build the API, add tests and then ship it", ["and", "then"])
-    _, build = PhraseSet(["build"]).clauses(text)
-    _, tests = PhraseSet(["tests"]).clauses(text)
-    _, ship = PhraseSet(["ship"]).clauses(text)
+    build = PhraseSet(["build"]).find(text).clauses
+    tests = PhraseSet(["tests"]).find(text).clauses
+    ship = PhraseSet(["ship"]).find(text).clauses
     assert len(build | tests | ship) == 3
     one_clause = TokenizedText("test my celery task retries", ["and"])
-    _, where = PhraseSet(["test", "celery"]).clauses(one_clause)
-    assert where == frozenset({0})
+    found = PhraseSet(["test", "celery"]).find(one_clause)
+    assert found.clauses == frozenset({0})
+    assert found.starts == (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +77,7 @@ def test_hostile_100kb_texts_are_matched_in_linear_time(hostile: str) -> None:
     phrases = PhraseSet(["secur*", "background job", "a*", "ab ab ab ab ab x", "x y"])
     result: list[object] = []
     worker = threading.Thread(
-        target=lambda: result.append(phrases.clauses(TokenizedText(hostile, ["and"])))
+        target=lambda: result.append(phrases.find(TokenizedText(hostile, ["and"])))
     )
     worker.start()
     worker.join(timeout=30)

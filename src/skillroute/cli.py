@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SkillrouteError as exc:
             print(f"skillroute: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        except BrokenPipeError:  # the reader went away (`skillroute eval ... | head`)
+            # point stdout at devnull so the interpreter's final flush cannot fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
         except KeyboardInterrupt:  # pragma: no cover
             return 130
 

@@ -10,7 +10,8 @@ catalog's ``routing.yaml`` (see `skillroute.routing_spec`).  Order of applicatio
 4. ``plan`` rules, when the task asks for several lifecycle stages in different clauses
    ("build the API, then ship it") or for three or more stages: the steps between the
    earliest and the latest stage asked for, counting the primary skill's own stage (each
-   step's ``include`` can narrow or widen that);
+   step's ``include`` can narrow or widen that), led by the step for the stage the task
+   names first;
 5. ``companion`` rules, adding skills after a step.
 
 Every rule that changes the outcome is reported with a one-line effect; a prefer rule
@@ -52,6 +53,7 @@ class TaskSignals:
     stages: dict[str, tuple[str, ...]]
     dominant_lane: str | None
     multi_step: bool
+    first_asked: dict[str, int] = field(default_factory=dict)  # stage -> first token position
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
@@ -111,30 +113,36 @@ class RuleEngine:
     def detect(self, text: str) -> TaskSignals:
         """Find lane and stage signals in the task text."""
         tokens = TokenizedText(text, self._clause_words)
-        lanes = {name: group.matches(tokens) for name, group in self._lanes.items()}
-        lanes = {name: found for name, found in lanes.items() if found}
+        found_lanes = {name: group.find(tokens) for name, group in self._lanes.items()}
+        lanes = {name: found.phrases for name, found in found_lanes.items() if found.phrases}
+        # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
+        mentions = {name: len(found_lanes[name].starts) for name in lanes}
         stages: dict[str, tuple[str, ...]] = {}
         where_asked: dict[str, frozenset[int]] = {}
+        first_asked: dict[str, int] = {}
         for name, group in self._stages.items():
-            found, where = group.clauses(tokens)
-            if found:
-                stages[name], where_asked[name] = found, where
+            found = group.find(tokens)
+            if found.phrases:
+                stages[name], where_asked[name] = found.phrases, found.clauses
+                first_asked[name] = found.starts[0]
         for name, group in self._weak_stages.items():
-            found, where = group.clauses(tokens)
+            found = group.find(tokens)
             others = frozenset().union(*(w for stage, w in where_asked.items() if stage != name))
-            alone = where - others  # a weak word counts only where nothing else is asked
-            if found and alone:
-                stages[name] = (*stages.get(name, ()), *found)
+            alone = found.clauses - others  # a weak word counts only where nothing else is asked
+            if found.phrases and alone:
+                stages[name] = (*stages.get(name, ()), *found.phrases)
                 where_asked[name] = where_asked.get(name, frozenset()) | alone
+                start = next(i for i in found.starts if tokens.clause_of[i] in alone)
+                first_asked[name] = min(first_asked.get(name, start), start)
         clauses = frozenset().union(*where_asked.values())
-        counts = sorted((len(found) for found in lanes.values()), reverse=True)
+        counts = sorted(mentions.values(), reverse=True)
         dominant = None
         if counts and (len(counts) == 1 or counts[0] > counts[1]):
-            dominant = max(lanes, key=lambda name: len(lanes[name]))
+            dominant = max(mentions, key=mentions.__getitem__)
         # several stages asked in different clauses ("build it, then ship it"), or three or
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
-        return TaskSignals(tokens, lanes, stages, dominant, multi_step)
+        return TaskSignals(tokens, lanes, stages, dominant, multi_step, first_asked)
 
     def apply(
         self,
@@ -170,12 +178,16 @@ class RuleEngine:
             if preferred is not None:
                 primary = preferred
                 settled = ranked.index(preferred) < 2
+        chosen_stage = self._catalog[primary].stage  # before a replace rule swaps the skill
         primary, extras = self._replaced(primary, signals, fired)
-        plan = self._plan(signals, primary, fired)
-        if plan is None:
+        planned = self._plan(signals, primary, fired)
+        if planned is None:
             plan = (primary, *extras)
-        if not (confident and primary in plan):
-            primary = plan[0]
+        else:
+            plan, stands_for = planned
+            stands_for.setdefault(primary, set()).add(chosen_stage or "")
+            if not ((confident or forced) and primary in plan):
+                primary = self._lead(plan, stands_for, signals, primary)
         plan = self._with_companions(plan, signals, fired)
         if decision == "ambiguous" and self._resolves_tie(settled, fired, signals, ranked, primary):
             decision = "routed"
@@ -261,8 +273,13 @@ class RuleEngine:
 
     def _plan(
         self, signals: TaskSignals, primary: str, fired: list[FiredRule]
-    ) -> tuple[str, ...] | None:
-        """Steps of the first plan rule that holds, or None for a single-step request."""
+    ) -> tuple[tuple[str, ...], dict[str, set[str]]] | None:
+        """Steps of the first plan rule that holds, or None for a single-step request.
+
+        With the steps comes the stages each skill stands for in the plan: a replaced
+        step's substitutes stand for its stage (outside Django, python-testing stands for
+        the ship gate as well as for tests).
+        """
         if not signals.multi_step:
             return None
         # the primary's own stage counts as asked: "add OAuth2 to the API and test it"
@@ -276,6 +293,7 @@ class RuleEngine:
             if not self._holds(rule, signals, primary):
                 continue
             steps: list[str] = []
+            stands_for: dict[str, set[str]] = {}
             for step in rule.steps:
                 stage = self._catalog[step.skill].stage or ""
                 wanted = {
@@ -286,11 +304,35 @@ class RuleEngine:
                 if wanted and self._holds(step, signals, primary):
                     skill, extras = self._replaced(step.skill, signals, fired)
                     steps.extend((skill, *extras))
+                    for substitute in (skill, *extras):
+                        stands_for.setdefault(substitute, set()).add(stage)
             ordered = _unique(steps)
             if len(ordered) >= 2:
                 fired.append(_fired(rule, "plan: " + " → ".join(ordered)))
-                return ordered
+                return ordered, stands_for
         return None
+
+    def _lead(
+        self,
+        plan: tuple[str, ...],
+        stands_for: dict[str, set[str]],
+        signals: TaskSignals,
+        primary: str,
+    ) -> str:
+        """The step a multi-step request leads with: the stage it names first.
+
+        Requests narrated in lifecycle order ("build it, test it, ship it") lead with the
+        plan's first step; one that opens with a later stage ("is this ready to ship? I
+        just finished the feature") is about that stage, and the plan is its context.
+        """
+        if not signals.first_asked:
+            return plan[0]
+        first = min(signals.first_asked.values())
+        opening = {stage for stage, start in signals.first_asked.items() if start == first}
+        leads = [step for step in plan if opening & stands_for.get(step, set())]
+        if primary in leads:
+            return primary
+        return leads[0] if leads else plan[0]
 
     def _with_companions(
         self, plan: tuple[str, ...], signals: TaskSignals, fired: list[FiredRule]

@@ -19,8 +19,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ["PhraseSet", "TokenizedText", "phrase_problem", "tokenize"]
+__all__ = ["Found", "PhraseSet", "TokenizedText", "phrase_problem", "tokenize"]
 
 # Clause punctuation: , ; ! ? & + | > → and a full stop that ends a sentence (not "asp.net").
 _TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→]|\.(?=\s|$)")
@@ -112,8 +113,16 @@ class TokenizedText:
                 yield start
 
 
+class Found(NamedTuple):
+    """Where a `PhraseSet` occurs in a text."""
+
+    phrases: tuple[str, ...]  # the phrases found, in declaration order
+    clauses: frozenset[int]  # the clause numbers they occur in
+    starts: tuple[int, ...]  # their token positions, ascending
+
+
 class PhraseSet:
-    """A group of phrases; `matches` lists which occur, `clauses` says where."""
+    """A group of phrases; `matches` lists which occur, `find` says where."""
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = tuple(phrases)
@@ -149,13 +158,15 @@ class PhraseSet:
             if next(iter(text.occurrences(words)), None) is not None
         )
 
-    def clauses(self, text: TokenizedText) -> tuple[tuple[str, ...], frozenset[int]]:
-        """The phrases found and the numbers of the clauses they occur in."""
+    def find(self, text: TokenizedText) -> Found:
+        """The phrases found, the clauses they occur in and their positions."""
         found: list[str] = []
-        where: set[int] = set()
+        starts: list[int] = []
         for phrase, words in self._candidates(text):
-            starts = [text.clause_of[start] for start in text.occurrences(words)]
-            if starts:
+            here = list(text.occurrences(words))
+            if here:
                 found.append(phrase)
-                where.update(starts)
-        return tuple(found), frozenset(where)
+                starts.extend(here)
+        starts.sort()
+        clause_of = text.clause_of
+        return Found(tuple(found), frozenset(clause_of[i] for i in starts), tuple(starts))
