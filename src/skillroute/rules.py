@@ -57,7 +57,7 @@ class TaskSignals:
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
-        return Signals(lanes=self.lanes, stages=self.stages)
+        return Signals.model_construct(lanes=self.lanes, stages=self.stages)  # our own values
 
 
 @dataclass
@@ -91,7 +91,7 @@ class RuleEngine:
             stage.name: PhraseSet(stage.weak_signals) for stage in spec.stages if stage.weak_signals
         }
         self._order = spec.stage_order
-        self._clause_words = spec.clause_words
+        self._clause_words = frozenset(word.casefold() for word in spec.clause_words)
         self._conditions = {id(rule): _compile(rule.when) for rule in spec.rules}
         for rule in spec.rules:
             if isinstance(rule, PlanRule):
@@ -113,10 +113,8 @@ class RuleEngine:
     def detect(self, text: str) -> TaskSignals:
         """Find lane and stage signals in the task text."""
         tokens = TokenizedText(text, self._clause_words)
-        found_lanes = {name: group.find(tokens) for name, group in self._lanes.items()}
-        lanes = {name: found.phrases for name, found in found_lanes.items() if found.phrases}
-        # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
-        mentions = {name: len(found_lanes[name].starts) for name in lanes}
+        lanes = {name: group.matches(tokens) for name, group in self._lanes.items()}
+        lanes = {name: found for name, found in lanes.items() if found}
         stages: dict[str, tuple[str, ...]] = {}
         where_asked: dict[str, frozenset[int]] = {}
         first_asked: dict[str, int] = {}
@@ -135,14 +133,19 @@ class RuleEngine:
                 start = next(i for i in found.starts if tokens.clause_of[i] in alone)
                 first_asked[name] = min(first_asked.get(name, start), start)
         clauses = frozenset().union(*where_asked.values())
-        counts = sorted(mentions.values(), reverse=True)
-        dominant = None
-        if counts and (len(counts) == 1 or counts[0] > counts[1]):
-            dominant = max(mentions, key=mentions.__getitem__)
+        dominant = self._dominant(tokens, lanes)
         # several stages asked in different clauses ("build it, then ship it"), or three or
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
         return TaskSignals(tokens, lanes, stages, dominant, multi_step, first_asked)
+
+    def _dominant(self, tokens: TokenizedText, lanes: dict[str, tuple[str, ...]]) -> str | None:
+        """The lane mentioned most often ("Django or FastAPI? ... leaning FastAPI"); ties: none."""
+        if len(lanes) <= 1:
+            return next(iter(lanes), None)
+        mentions = {name: len(self._lanes[name].find(tokens).starts) for name in lanes}
+        counts = sorted(mentions.values(), reverse=True)
+        return max(mentions, key=mentions.__getitem__) if counts[0] > counts[1] else None
 
     def apply(
         self,
@@ -372,7 +375,10 @@ def _compile(condition: Condition) -> _CompiledCondition:
 
 
 def _fired(rule: AnyRule, effect: str) -> FiredRule:
-    return FiredRule(name=rule.name, kind=rule.kind, reason=rule.reason, effect=effect)
+    # validated rule fields and our own text: no re-validation on the hot path
+    return FiredRule.model_construct(
+        name=rule.name, kind=rule.kind, reason=rule.reason, effect=effect
+    )
 
 
 def _fire_once(fired: list[FiredRule], rule: ReplaceRule | CompanionRule, effect: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,7 +68,11 @@ class TokenizedText:
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
         tokens = _TOKEN.findall(text.casefold())
-        separators = frozenset(word.casefold() for word in clause_words)
+        separators = (  # a frozenset is taken as already case-folded (the rule engine's)
+            clause_words
+            if isinstance(clause_words, frozenset)
+            else frozenset(word.casefold() for word in clause_words)
+        )
         positions: dict[str, list[int]] = {}
         clause_of: list[int] = []
         clause = 0
@@ -84,7 +88,7 @@ class TokenizedText:
         self._prefix_cache: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
 
-    def starts(self, word: _Word) -> Iterable[int]:
+    def starts(self, word: _Word) -> Sequence[int]:
         """Positions where ``word`` occurs."""
         if not word.prefix:
             return self._positions.get(word.text, ())
@@ -102,15 +106,18 @@ class TokenizedText:
             self._prefix_cache[word.text] = found
         return found
 
-    def occurrences(self, words: tuple[_Word, ...]) -> Iterable[int]:
-        """Start positions where the words occur consecutively."""
-        tokens = self.tokens
-        for start in self.starts(words[0]):
-            end = start + len(words)
-            if end <= len(tokens) and all(
-                word.matches(tokens[start + offset]) for offset, word in enumerate(words[1:], 1)
-            ):
-                yield start
+    def occurrences(self, words: tuple[_Word, ...]) -> Sequence[int]:
+        """Start positions (ascending) where the words occur consecutively."""
+        starts = self.starts(words[0])
+        if len(words) == 1:
+            return starts
+        tokens, rest = self.tokens, tuple(enumerate(words[1:], 1))
+        last = len(tokens) - len(words)
+        return [
+            start
+            for start in starts
+            if start <= last and all(word.matches(tokens[start + i]) for i, word in rest)
+        ]
 
 
 class Found(NamedTuple):
@@ -152,18 +159,14 @@ class PhraseSet:
 
     def matches(self, text: TokenizedText) -> tuple[str, ...]:
         """The phrases that occur in ``text``, in declaration order."""
-        return tuple(
-            phrase
-            for phrase, words in self._candidates(text)
-            if next(iter(text.occurrences(words)), None) is not None
-        )
+        return tuple(phrase for phrase, words in self._candidates(text) if text.occurrences(words))
 
     def find(self, text: TokenizedText) -> Found:
         """The phrases found, the clauses they occur in and their positions."""
         found: list[str] = []
         starts: list[int] = []
         for phrase, words in self._candidates(text):
-            here = list(text.occurrences(words))
+            here = text.occurrences(words)
             if here:
                 found.append(phrase)
                 starts.extend(here)
