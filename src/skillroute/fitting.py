@@ -111,9 +111,9 @@ def fit_calibration(
     if learn_head and len(names) >= 2:
         grid += [(c, weight) for c in HEAD_C_GRID for weight in HEAD_WEIGHT_GRID]
     best: _Candidate | None = None
+    depth = max(_RANK_DEPTH, router.rules.depth)
     for head_c, weight in grid:
         batch_score = learner.out_of_fold(head_c, weight)
-        depth = max(_RANK_DEPTH, router.rules.depth)
         order = np.argsort(-batch_score, axis=1, kind="stable")[:, :depth]
         ranked = [[names[j] for j in row] for row in order]
         top = np.take_along_axis(batch_score, order, axis=1)

@@ -91,7 +91,7 @@ class RuleEngine:
             stage.name: PhraseSet(stage.weak_signals) for stage in spec.stages if stage.weak_signals
         }
         self._order = spec.stage_order
-        self._clause_words = frozenset(word.casefold() for word in spec.clause_words)
+        self._clause_words = spec.clause_words
         self._conditions = {id(rule): _compile(rule.when) for rule in spec.rules}
         for rule in spec.rules:
             if isinstance(rule, PlanRule):
@@ -113,8 +113,8 @@ class RuleEngine:
     def detect(self, text: str) -> TaskSignals:
         """Find lane and stage signals in the task text."""
         tokens = TokenizedText(text, self._clause_words)
-        lanes = {name: group.matches(tokens) for name, group in self._lanes.items()}
-        lanes = {name: found for name, found in lanes.items() if found}
+        found_lanes = {name: group.find(tokens) for name, group in self._lanes.items()}
+        lanes = {name: found.phrases for name, found in found_lanes.items() if found.phrases}
         stages: dict[str, tuple[str, ...]] = {}
         where_asked: dict[str, frozenset[int]] = {}
         first_asked: dict[str, int] = {}
@@ -133,19 +133,18 @@ class RuleEngine:
                 start = next(i for i in found.starts if tokens.clause_of[i] in alone)
                 first_asked[name] = min(first_asked.get(name, start), start)
         clauses = frozenset().union(*where_asked.values())
-        dominant = self._dominant(tokens, lanes)
+        # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
+        mentions = sorted(
+            ((len(found.starts), name) for name, found in found_lanes.items() if found.phrases),
+            reverse=True,
+        )
+        dominant = None
+        if mentions and (len(mentions) == 1 or mentions[0][0] > mentions[1][0]):
+            dominant = mentions[0][1]
         # several stages asked in different clauses ("build it, then ship it"), or three or
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
         return TaskSignals(tokens, lanes, stages, dominant, multi_step, first_asked)
-
-    def _dominant(self, tokens: TokenizedText, lanes: dict[str, tuple[str, ...]]) -> str | None:
-        """The lane mentioned most often ("Django or FastAPI? ... leaning FastAPI"); ties: none."""
-        if len(lanes) <= 1:
-            return next(iter(lanes), None)
-        mentions = {name: len(self._lanes[name].find(tokens).starts) for name in lanes}
-        counts = sorted(mentions.values(), reverse=True)
-        return max(mentions, key=mentions.__getitem__) if counts[0] > counts[1] else None
 
     def apply(
         self,
@@ -188,7 +187,8 @@ class RuleEngine:
             plan = (primary, *extras)
         else:
             plan, stands_for = planned
-            stands_for.setdefault(primary, set()).add(chosen_stage or "")
+            if chosen_stage is not None:
+                stands_for.setdefault(primary, set()).add(chosen_stage)
             if not ((confident or forced) and primary in plan):
                 primary = self._lead(plan, stands_for, signals, primary)
         plan = self._with_companions(plan, signals, fired)

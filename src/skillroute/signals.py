@@ -68,11 +68,7 @@ class TokenizedText:
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
         tokens = _TOKEN.findall(text.casefold())
-        separators = (  # a frozenset is taken as already case-folded (the rule engine's)
-            clause_words
-            if isinstance(clause_words, frozenset)
-            else frozenset(word.casefold() for word in clause_words)
-        )
+        separators = frozenset(word.casefold() for word in clause_words)
         positions: dict[str, list[int]] = {}
         clause_of: list[int] = []
         clause = 0
