@@ -123,6 +123,11 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
             "rules:\n  - name: r1\n    kind: route\n    skill: alpha\n    skill: beta\n    reason: x\n",
             r"routing.yaml:5: duplicate key 'skill'",
         ),
+        (
+            "rules:\n  - name: r1\n    kind: route\n    skill: alpha\n    reason: x\n"
+            "    when: {min_stages: 2, max_stages: 1}\n",
+            r"routing.yaml:\d+: rules.0.when: .*max_stages 1 < min_stages 2",
+        ),
         ("rules: [\n", r"routing.yaml:2: invalid YAML"),
         ("- just a list\n", r"routing.yaml:1: must be a mapping"),
     ],
@@ -134,6 +139,7 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         "unknown-skill-entry",
         "duplicate-rule",
         "duplicate-key",
+        "unsatisfiable-stages",
         "broken-yaml",
         "not-a-mapping",
     ],
@@ -183,3 +189,38 @@ def test_fingerprint_tracks_routing_texts(two_skills: Path) -> None:
     assert Catalog.from_dir(two_skills).fingerprint() == before
     write_routing(two_skills, "skills:\n  alpha:\n    examples: ['new example']\n")
     assert Catalog.from_dir(two_skills).fingerprint() != before
+
+
+def test_out_of_scope_examples_join_the_fingerprint_and_the_leakage_check(
+    two_skills: Path,
+) -> None:
+    before = Catalog.from_dir(two_skills).fingerprint()
+    write_routing(two_skills, "out_of_scope:\n  examples: []\n")
+    assert Catalog.from_dir(two_skills).fingerprint() == before  # none: the old hash
+    write_routing(two_skills, "out_of_scope:\n  examples: ['Boil an EGG', 'tune a guitar']\n")
+    catalog = Catalog.from_dir(two_skills)
+    assert catalog.out_of_scope_examples == ("Boil an EGG", "tune a guitar")
+    assert catalog.fingerprint() != before
+    assert "boil an egg" in catalog.example_texts()
+
+
+@pytest.mark.parametrize(
+    ("routing", "pattern"),
+    [
+        (
+            "out_of_scope:\n  examples: ['  ']\n",
+            r"routing.yaml:\d+: out_of_scope.examples: .*non-empty",
+        ),
+        (
+            "out_of_scope:\n  exemples: [x]\n",
+            r"routing.yaml:\d+: out_of_scope.exemples: Extra inputs",
+        ),
+    ],
+    ids=["blank-example", "misspelt-key"],
+)
+def test_bad_out_of_scope_section_names_file_line_and_field(
+    two_skills: Path, routing: str, pattern: str
+) -> None:
+    write_routing(two_skills, routing)
+    with pytest.raises(RulesError, match=pattern):
+        Catalog.from_dir(two_skills)

@@ -182,6 +182,6 @@ def test_fit_writes_a_calibration_the_router_picks_up(
         str(out_file),
         "--no-head",
     )
-    assert code == 0 and "fitted on 274 items" in out
+    assert code == 0 and "fitted on 274 items" in out and "head: none" in out
     saved = json.loads(out_file.read_text())
     assert saved["head"] is None and saved["fit"]["items"] == 274

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from pydantic import ValidationError
 from tests.conftest import FakeEncoder
 
 from skillroute import Router, RouteResult
-from skillroute.calibration import Calibration, load_calibration
+from skillroute.calibration import Calibration, HeadParams, load_calibration
 from skillroute.catalog import Catalog
 from skillroute.dataset import Dataset, LabelledItem
 from skillroute.errors import DatasetError, InputError, SkillrouteWarning
+from skillroute.fitting import _HeadLearner
+from skillroute.routing_spec import OutOfScopeSpec, RoutingSpec
+from skillroute.scoring import LinearHead
 from skillroute.skill import Skill
 from skillroute.text import MAX_TASK_CHARS
 
@@ -165,6 +170,56 @@ def test_fit_is_deterministic_and_round_trips_through_json(router: Router, tmp_p
     assert reloaded.route_batch(["crust too pale", "espresso shot"]) == router.route_batch(
         ["crust too pale", "espresso shot"]
     )
+
+
+def _final_head(router: Router, dataset: Dataset, *, learn_from_dataset: bool = True) -> LinearHead:
+    """The head `fit` would ship for C=4 (fit itself may prefer no head on tiny data)."""
+    names = router.catalog.names
+    labels = np.array([names.index(i.expect[0]) if i.expect else -1 for i in dataset.items])
+    learner = _HeadLearner(
+        router.index,
+        router.embed_out_of_scope(),
+        router.embed_tasks(list(dataset.texts)),
+        labels if learn_from_dataset else None,
+        folds=3,
+        random_state=0,
+    )
+    return learner.final(4.0)
+
+
+def test_out_of_scope_items_train_a_no_skill_class(router: Router) -> None:
+    head = _final_head(router, fit_dataset())
+    assert head.out_of_scope and head.weights.shape[0] == len(SKILLS) + 1
+    in_scope_only = Dataset(items=tuple(item for item in fit_dataset().items if not item.oos))
+    head = _final_head(router, in_scope_only)
+    assert not head.out_of_scope and head.weights.shape[0] == len(SKILLS)
+
+
+def test_catalog_out_of_scope_examples_train_the_head_without_a_dataset() -> None:
+    negatives = (
+        "file my taxes before april",
+        "brakes squeal on my car",
+        "piano chords for beginners",
+    )
+    catalog = Catalog.from_skills(
+        SKILLS, RoutingSpec(out_of_scope=OutOfScopeSpec(examples=negatives))
+    )
+    router = Router(catalog, encoder=FakeEncoder(), calibration=CALIBRATION, cache=False)
+    head = _final_head(router, fit_dataset(), learn_from_dataset=False)
+    assert head.out_of_scope
+    skill_mass = head.probabilities(router.embed_tasks(["taxes and car brakes", "sourdough crust"]))
+    assert skill_mass.sum(axis=1)[0] < 0.5 < skill_mass.sum(axis=1)[1]
+    fitted = router.fit(fit_dataset()).calibration
+    if fitted.head is not None:  # when fit keeps a head, it is saved with its extra row
+        assert fitted.head.out_of_scope and len(fitted.head.weights) == len(SKILLS) + 1
+
+
+def test_head_params_need_one_row_per_class() -> None:
+    row = (0.0, 1.0)
+    with pytest.raises(ValidationError, match="expected 3 weight rows and biases, got 2"):
+        HeadParams(skills=("a", "b"), weights=(row, row), bias=(0.0, 0.0), c=1.0, out_of_scope=True)
+    with pytest.raises(ValidationError, match="weight rows differ in length"):
+        HeadParams(skills=("a", "b"), weights=(row, (1.0,)), bias=(0.0, 0.0), c=1.0)
 
 
 def test_fit_refuses_catalog_examples(router: Router) -> None:

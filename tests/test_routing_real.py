@@ -158,6 +158,63 @@ def test_unrelated_requests_abstain(bundled_router: Router, task: str) -> None:
     assert (result.decision, result.skill, result.plan) == ("abstain", None, ())
 
 
+@pytest.mark.parametrize(
+    "task",
+    [
+        "what is the best way to ship a parcel to canada",  # words the domain uses, other senses
+        "my dog pulls on the lead, how do I train him to heel",
+        "query to get the top 3 salaries per department",  # technical, but no Python back end
+    ],
+)
+def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task: str) -> None:
+    result = bundled_router.route(task)
+    assert (result.decision, result.skill) == ("abstain", None)
+    assert not any(rule.kind == "abstain" for rule in result.rules)  # the head, not a rule
+
+
+def test_shipped_head_has_the_out_of_scope_class(bundled_router: Router) -> None:
+    head = bundled_router.calibration.head
+    assert head is not None and head.out_of_scope
+    assert len(bundled_router.catalog.out_of_scope_examples) >= 200
+
+
+@pytest.mark.parametrize(
+    ("task", "skill", "rule"),
+    [
+        # django-tdd is for tests: a debugging question about the code is django-patterns'
+        (
+            "why does my django m2m_changed handler never fire when I add tags",
+            "django-patterns",
+            "django-tdd-needs-tests",
+        ),
+        # "which framework" asks for the choice even when the task lists one lane's needs
+        (
+            "which framework should we use: we need an admin panel, an ORM and user accounts",
+            "python-backend-core",
+            "framework-question-to-core",
+        ),
+    ],
+)
+def test_rule_settles_a_near_tie(bundled_router: Router, task: str, skill: str, rule: str) -> None:
+    result = bundled_router.route(task)
+    assert result.skill == skill
+    assert rule in rule_names(result)
+
+
+def test_four_stage_django_request_fans_out_in_lifecycle_order(
+    bundled_router: Router,
+) -> None:
+    result = bundled_router.route(
+        "First model the Invoice tables in Django, then cover them with tests, then lock "
+        "down the views, and finally run the release checklist before we ship"
+    )
+    assert result.plan[0] == "django-patterns"
+    assert result.plan[-1] == "django-verification"
+    assert {"django-tdd", "django-security"} <= set(result.plan)
+    plan_rules = {"django-fan-out", "django-build-and-verify", "django-full-fan-out"}
+    assert plan_rules & set(rule_names(result))
+
+
 def test_another_languages_stack_abstains_by_rule(bundled_router: Router) -> None:
     result = bundled_router.route("add helmet and rate limiting to my express api")
     assert result.decision == "abstain"

@@ -59,6 +59,12 @@ rules:
     within: 3
     reason: CDN and cache busting are release work.
     when: {any: [cdn, "cache busting"]}
+  - name: testing-needs-a-test
+    kind: replace
+    replace: react-testing
+    with: react-components
+    reason: A single-stage task that never mentions tests is about the component itself.
+    when: {max_stages: 1, none: [test*, jest]}
   - name: components-need-tests
     kind: companion
     skill: react-components
@@ -159,6 +165,12 @@ def test_a_plan_leads_with_the_stage_the_task_names_first(frontend_router: Route
     released = frontend_router.route("release the vue app now: we built the components and tests")
     assert released.plan == ("vue-components", "vue-testing", "web-release")
     assert released.skill == "web-release"
+    # an opening clause without a stage: a list told in lifecycle order, led by step one
+    listed = frontend_router.route(
+        "todo for the vue app. release it once tests and components exist"
+    )
+    assert listed.plan == ("vue-components", "vue-testing", "web-release")
+    assert listed.skill == "vue-components"
 
 
 def test_the_lane_mentioned_most_often_dominates(frontend_router: Router) -> None:
@@ -198,3 +210,21 @@ def test_catalog_without_rules_routes_by_similarity(tmp_path: Path) -> None:
     result = router.route("my sourdough crust is too pale")
     assert (result.skill, result.plan, result.rules) == ("bake-bread", ("bake-bread",), ())
     assert router.route("zebra migration patterns").decision == "abstain"
+
+
+@pytest.mark.parametrize(
+    ("task", "primary"),
+    [
+        ("why does this jsx component render twice", "react-components"),
+        ("jest snapshot of the component changes", "react-testing"),  # names its tests
+        ("build the component, then release it", "react-testing"),  # two stages: stands aside
+    ],
+)
+def test_max_stages_limits_a_rule_to_single_stage_tasks(
+    frontend_router: Router, task: str, primary: str
+) -> None:
+    engine = frontend_router.rules
+    outcome = engine.apply(engine.detect(task), "routed", ["react-testing", "react-components"])
+    assert outcome.primary == primary
+    replaced = "testing-needs-a-test" in [rule.name for rule in outcome.fired]
+    assert replaced == (primary == "react-components")

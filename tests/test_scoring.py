@@ -31,6 +31,16 @@ def test_head_mix_is_a_weighted_average() -> None:
     assert np.allclose(mixed.similarity, plain.similarity)
 
 
+def test_out_of_scope_row_takes_probability_from_every_skill() -> None:
+    weights = np.vstack([np.eye(3), [[0.0, 0.0, 6.0]]]).astype(np.float32) * 5
+    head = LinearHead(weights, np.zeros(4, dtype=np.float32), out_of_scope=True)
+    near_a_skill, near_nothing = unit(np.array([[1.0, 0.1, 0.0], [0.0, 0.1, 1.0]]))
+    probabilities = head.probabilities(np.vstack([near_a_skill, near_nothing]))
+    assert probabilities.shape == (2, 3)  # skills only; the "no skill" column is dropped
+    assert probabilities[0].sum() > 0.95
+    assert probabilities[1].sum() < 0.01  # the out-of-scope class took the mass
+
+
 def test_index_rejects_mismatched_counts() -> None:
     with pytest.raises(ValueError, match="every skill needs at least one"):
         SkillIndex(unit(np.eye(2)), [2, 0])

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from skillroute.errors import SkillrouteWarning
 from skillroute.scoring import LinearHead
@@ -27,7 +27,10 @@ CALIBRATION_FILE = "calibration.json"
 
 
 class HeadParams(BaseModel):
-    """Weights of the linear head, one row per skill in catalog order."""
+    """Weights of the linear head: one row per skill, in catalog order.
+
+    With ``out_of_scope``, one more row for the "no skill" class comes last.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -35,11 +38,26 @@ class HeadParams(BaseModel):
     weights: tuple[tuple[float, ...], ...]
     bias: tuple[float, ...]
     c: float = Field(gt=0)
+    out_of_scope: bool = False
+
+    @model_validator(mode="after")
+    def _one_row_per_class(self) -> HeadParams:
+        rows = len(self.skills) + self.out_of_scope
+        if len(self.weights) != rows or len(self.bias) != rows:
+            raise ValueError(
+                f"expected {rows} weight rows and biases, got {len(self.weights)} and "
+                f"{len(self.bias)}"
+            )
+        if len({len(row) for row in self.weights}) > 1:
+            raise ValueError("weight rows differ in length")
+        return self
 
     def to_head(self) -> LinearHead:
         """The numpy form used at routing time."""
         return LinearHead(
-            np.asarray(self.weights, dtype=np.float32), np.asarray(self.bias, dtype=np.float32)
+            np.asarray(self.weights, dtype=np.float32),
+            np.asarray(self.bias, dtype=np.float32),
+            self.out_of_scope,
         )
 
 

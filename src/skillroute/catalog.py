@@ -135,6 +135,11 @@ class Catalog:
         """Per skill, the texts a task is compared with (description, then examples)."""
         return tuple(skill.routing_texts() for skill in self.skills)
 
+    @property
+    def out_of_scope_examples(self) -> tuple[str, ...]:
+        """Requests no skill should take (``routing.yaml``: ``out_of_scope.examples``)."""
+        return self.routing.out_of_scope.examples
+
     def fingerprint(self) -> str:
         """A hash of everything routing depends on, to detect a stale calibration."""
         digest = hashlib.sha256()
@@ -143,11 +148,19 @@ class Catalog:
             for text in texts:
                 digest.update(b"\x00" + text.encode())
             digest.update(b"\x01")
+        if self.out_of_scope_examples:  # absent: the same hash as before they existed
+            digest.update(b"\x02")
+            for text in self.out_of_scope_examples:
+                digest.update(b"\x00" + text.encode())
         return digest.hexdigest()
 
     def example_texts(self) -> set[str]:
-        """All example tasks, normalised, to detect evaluation data leaking from them."""
-        return {normalise(text) for skill in self.skills for text in skill.examples}
+        """All example tasks (out-of-scope ones too), normalised, to detect leakage."""
+        examples = (
+            *(text for skill in self.skills for text in skill.examples),
+            *self.out_of_scope_examples,
+        )
+        return {normalise(text) for text in examples}
 
 
 def normalise(text: str) -> str:

@@ -305,10 +305,13 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
     path = router.save_calibration(Path(args.out) if args.out else None)
     calibration = router.calibration
     summary = calibration.fit
+    head = "none"
+    if calibration.head is not None:
+        no_skill = " + no skill" if calibration.head.out_of_scope else ""
+        head = f"C={calibration.head.c}, {len(calibration.head.skills)} skills{no_skill}"
     out.write(
         f"fitted on {summary.items if summary else '?'} items → {path}\n"
-        f"  head: {'C=' + str(calibration.head.c) if calibration.head else 'none'}"
-        f" (weight {calibration.head_weight})\n"
+        f"  head: {head} (weight {calibration.head_weight})\n"
         f"  abstain below confidence {calibration.abstain_threshold:.4f}; "
         f"ambiguous within {calibration.ambiguity_margin:.3f}\n"
         f"  share of fit items right (out of fold): "

@@ -4,10 +4,12 @@ What is learned, and from what:
 
 - the **linear head** (multinomial logistic regression on frozen embeddings) from the
   catalog's own texts — descriptions and examples — and, with ``learn_from_dataset``,
-  from the dataset's in-scope items too, so it generalises from examples rather than only
-  matching them.  Everything below is then judged on *out-of-fold* scores (K-fold
-  cross-fitting), so the head is never graded on what it was trained on; its
-  regularisation ``C`` is chosen the same way;
+  from the dataset's items too, so it generalises from examples rather than only
+  matching them.  The catalog's out-of-scope examples and the dataset's out-of-scope
+  items train one more class, "no skill", so the head learns where the catalog ends.
+  Everything below is then judged on *out-of-fold* scores (K-fold cross-fitting), so
+  the head is never graded on what it was trained on; its regularisation ``C`` is
+  chosen the same way;
 - the **mixing weight** between head probability and cosine similarity;
 - **Platt scaling**: score → P(candidate is right), from the dataset's top candidates;
 - the **abstain threshold**, **ambiguity margin** and the confidence above which a plan
@@ -105,7 +107,12 @@ def fit_calibration(
         [names.index(item.expect[0]) if item.expect else -1 for item in dataset.items]
     )
     learner = _HeadLearner(
-        index, queries, labels if learn_from_dataset else None, folds, random_state
+        index,
+        router.embed_out_of_scope(),
+        queries,
+        labels if learn_from_dataset else None,
+        folds,
+        random_state,
     )
     grid: list[tuple[float | None, float]] = [(None, 0.0)]
     if learn_head and len(names) >= 2:
@@ -156,15 +163,22 @@ class _HeadLearner:
     def __init__(
         self,
         index: SkillIndex,
+        negatives: NDArray[np.float32],
         queries: NDArray[np.float32],
         labels: NDArray[np.intp] | None,
         folds: int,
         random_state: int,
     ) -> None:
         self.index = index
+        self.negatives = negatives
         self.queries = queries
-        self.labels = labels
         self.random_state = random_state
+        has_oos_items = labels is not None and bool((labels < 0).any())
+        # the "no skill" class, when there is anything to learn it from
+        self.out_of_scope = len(negatives) > 0 or has_oos_items
+        if labels is not None and self.out_of_scope:
+            labels = np.where(labels < 0, index.n_skills, labels)
+        self.labels = labels
         self._similarity = index.score(queries).similarity
         self._probabilities: dict[float, NDArray[np.float64]] = {}
         n_folds = min(folds, len(queries)) if labels is not None else 1
@@ -176,6 +190,9 @@ class _HeadLearner:
         self, mask: NDArray[np.bool_]
     ) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
         x, y = self.index.embeddings, self.index.owners
+        if len(self.negatives):
+            none = np.full(len(self.negatives), self.index.n_skills, dtype=y.dtype)
+            x, y = np.vstack([x, self.negatives]), np.concatenate([y, none])
         if self.labels is None:
             return x, y
         keep = mask & (self.labels >= 0)
@@ -189,25 +206,33 @@ class _HeadLearner:
             probabilities = np.zeros_like(self._similarity)
             for fold in range(self.n_folds):
                 held_out = self.fold_of == fold
-                head = _train_head(*self._training_set(~held_out), c, self.random_state)
+                head = self._train(~held_out, c)
                 probabilities[held_out] = head.probabilities(self.queries[held_out])
             self._probabilities[c] = probabilities
         return weight * self._probabilities[c] + (1.0 - weight) * self._similarity
 
     def final(self, c: float) -> LinearHead:
         """The head used at routing time: trained on everything."""
-        return _train_head(
-            *self._training_set(np.ones(len(self.queries), dtype=bool)), c, self.random_state
-        )
+        return self._train(np.ones(len(self.queries), dtype=bool), c)
+
+    def _train(self, mask: NDArray[np.bool_], c: float) -> LinearHead:
+        x, y = self._training_set(mask)
+        classes = self.index.n_skills + self.out_of_scope
+        return _train_head(x, y, classes, c, self.random_state, out_of_scope=self.out_of_scope)
 
 
 def _train_head(
-    x: NDArray[np.float32], y: NDArray[np.intp], c: float, random_state: int
+    x: NDArray[np.float32],
+    y: NDArray[np.intp],
+    classes: int,
+    c: float,
+    random_state: int,
+    *,
+    out_of_scope: bool,
 ) -> LinearHead:
     """Multinomial logistic regression from text embeddings to skill indices."""
     from sklearn.linear_model import LogisticRegression
 
-    n_skills = int(y.max()) + 1
     model = LogisticRegression(C=c, max_iter=3000, random_state=random_state)
     model.fit(x, y)
     weights = np.asarray(model.coef_, dtype=np.float32)
@@ -215,9 +240,9 @@ def _train_head(
     if weights.shape[0] == 1:  # binary: sigmoid(w.x + b) == softmax([0, w.x + b])
         weights = np.vstack([np.zeros_like(weights), weights])
         bias = np.concatenate([np.zeros(1, dtype=np.float32), bias])
-    if weights.shape[0] != n_skills:
-        raise AssertionError(f"head has {weights.shape[0]} classes for {n_skills} skills")
-    return LinearHead(weights, bias)
+    if weights.shape[0] != classes:
+        raise AssertionError(f"head has {weights.shape[0]} classes, expected {classes}")
+    return LinearHead(weights, bias, out_of_scope)
 
 
 def _params(head: LinearHead | None, names: Sequence[str], c: float | None) -> HeadParams | None:
@@ -228,6 +253,7 @@ def _params(head: LinearHead | None, names: Sequence[str], c: float | None) -> H
         weights=tuple(tuple(round(float(v), 7) for v in row) for row in head.weights),
         bias=tuple(round(float(v), 7) for v in head.bias),
         c=c,
+        out_of_scope=head.out_of_scope,
     )
 
 

@@ -169,12 +169,22 @@ class Router:
             with self._lock:
                 if self._index is None:
                     flat = [text for texts in self._texts for text in texts]
-                    if self.cache is not None:
-                        vectors = self.cache.encode(self.encoder, flat)
-                    else:
-                        vectors = self.encoder.encode(flat)
+                    vectors = self._encode_catalog_texts(flat)
                     self._index = SkillIndex(vectors, [len(texts) for texts in self._texts])
         return self._index
+
+    def embed_out_of_scope(self) -> Embeddings:
+        """Embeddings of the catalog's out-of-scope examples (what fitting the head needs)."""
+        examples = list(self.catalog.out_of_scope_examples)
+        if not examples:
+            return np.zeros((0, self.index.embeddings.shape[1]), dtype=np.float32)
+        return self._encode_catalog_texts(examples)
+
+    def _encode_catalog_texts(self, texts: list[str]) -> Embeddings:
+        """Catalog texts change rarely: their embeddings go through the on-disk cache."""
+        if self.cache is not None:
+            return self.cache.encode(self.encoder, texts)
+        return self.encoder.encode(texts)
 
     def embed_tasks(self, texts: Sequence[str]) -> Embeddings:
         """Embeddings of already-cleaned task texts (what the encoder reads)."""

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from skillroute.errors import RulesError
 from skillroute.signals import phrase_problem
@@ -31,6 +31,7 @@ __all__ = [
     "CompanionRule",
     "Condition",
     "LaneSpec",
+    "OutOfScopeSpec",
     "PlanRule",
     "PlanStep",
     "PreferRule",
@@ -79,6 +80,7 @@ class Condition(_Spec):
     not_skill: tuple[str, ...] = ()
     stages: tuple[str, ...] = ()
     min_stages: int = Field(default=0, ge=0)
+    max_stages: int | None = Field(default=None, ge=0)
 
     coerce_lists = field_validator(
         "any",
@@ -92,6 +94,14 @@ class Condition(_Spec):
         "stages",
         mode="before",
     )(_as_tuple)
+
+    @model_validator(mode="after")
+    def _satisfiable(self) -> Condition:
+        if self.max_stages is not None and self.max_stages < self.min_stages:
+            raise ValueError(
+                f"max_stages {self.max_stages} < min_stages {self.min_stages}: it never holds"
+            )
+        return self
 
     @field_validator("any", "all", "none")
     @classmethod
@@ -223,6 +233,24 @@ class SkillRouting(_Spec):
     implications: tuple[str, ...] = ()
 
 
+class OutOfScopeSpec(_Spec):
+    """Requests no skill of the catalog should take.
+
+    They are never matched by similarity: they train the linear head's out-of-scope
+    class, so the router learns where the catalog ends instead of relying on a threshold
+    alone.
+    """
+
+    examples: tuple[str, ...] = ()
+
+    @field_validator("examples")
+    @classmethod
+    def _non_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not text.strip() for text in value):
+            raise ValueError("entries must be non-empty strings")
+        return value
+
+
 DEFAULT_CLAUSE_WORDS = ("and", "then", "with", "plus", "also", "before", "after")
 
 
@@ -238,6 +266,7 @@ class RoutingSpec(_Spec):
     stages: tuple[StageSpec, ...] = ()
     lanes: dict[str, LaneSpec] = Field(default_factory=dict)
     skills: dict[str, SkillRouting] = Field(default_factory=dict)
+    out_of_scope: OutOfScopeSpec = Field(default_factory=OutOfScopeSpec)
     rules: tuple[Rule, ...] = ()
     path: Path | None = Field(default=None, exclude=True)
 

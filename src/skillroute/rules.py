@@ -246,6 +246,8 @@ class RuleEngine:
             return False
         if len(signals.stages) < spec.min_stages:
             return False
+        if spec.max_stages is not None and len(signals.stages) > spec.max_stages:
+            return False
         text = signals.text
         if condition.any and not condition.any.matches(text):
             return False
@@ -326,11 +328,15 @@ class RuleEngine:
 
         Requests narrated in lifecycle order ("build it, test it, ship it") lead with the
         plan's first step; one that opens with a later stage ("is this ready to ship? I
-        just finished the feature") is about that stage, and the plan is its context.
+        just finished the feature") is about that stage, and the plan is its context.  A
+        request whose opening clause names no stage ("TODO: 1) the Article model 2) tests
+        3) deploy") is a list told in order: it leads with the plan's first step.
         """
         if not signals.first_asked:
             return plan[0]
         first = min(signals.first_asked.values())
+        if signals.text.clause_of[first] != signals.text.clause_of[0]:
+            return plan[0]  # the opening clause names no stage: a list told in order
         opening = {stage for stage, start in signals.first_asked.items() if start == first}
         leads = [step for step in plan if opening & stands_for.get(step, set())]
         if primary in leads:

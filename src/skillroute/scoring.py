@@ -32,14 +32,20 @@ def softmax(logits: NDArray[np.floating]) -> FloatArray:
 
 @dataclass(frozen=True)
 class LinearHead:
-    """``softmax(X @ weights.T + bias)`` over the catalog's skills, in catalog order."""
+    """``softmax(X @ weights.T + bias)`` over the catalog's skills, in catalog order.
 
-    weights: NDArray[np.float32]  # (n_skills, dim)
-    bias: NDArray[np.float32]  # (n_skills,)
+    With ``out_of_scope``, the last row is one more class, "no skill": it takes its share
+    of the probability, so a task unlike every skill gets low probabilities for all.
+    """
+
+    weights: NDArray[np.float32]  # (n_skills [+ 1], dim)
+    bias: NDArray[np.float32]  # (n_skills [+ 1],)
+    out_of_scope: bool = False
 
     def probabilities(self, queries: Embeddings) -> FloatArray:
-        """P(skill | task) for each row of ``queries``."""
-        return softmax(queries @ self.weights.T + self.bias)
+        """P(skill | task) for each row of ``queries`` (skills only, catalog order)."""
+        probabilities = softmax(queries @ self.weights.T + self.bias)
+        return probabilities[:, :-1] if self.out_of_scope else probabilities
 
 
 @dataclass(frozen=True)
