@@ -215,6 +215,18 @@ def test_four_stage_django_request_fans_out_in_lifecycle_order(
     assert plan_rules & set(rule_names(result))
 
 
+def test_writing_tests_then_passing_the_gate_is_two_steps(bundled_router: Router) -> None:
+    result = bundled_router.route(
+        "django: add tests for the refund views, then run the pre-merge checks"
+    )
+    assert result.skill == "django-tdd"
+    assert result.plan[0] == "django-tdd" and result.plan[-1] == "django-verification"
+    assert "django-tests-then-gate" in rule_names(result)
+    # a question about the gate's checks stays a single step
+    gate = bundled_router.route("what should the pre-merge gate of our django app run?")
+    assert (gate.skill, gate.plan) == ("django-verification", ("django-verification",))
+
+
 def test_another_languages_stack_abstains_by_rule(bundled_router: Router) -> None:
     result = bundled_router.route("add helmet and rate limiting to my express api")
     assert result.decision == "abstain"
