@@ -12,7 +12,12 @@ from skillroute.dataset import load_dataset
 from skillroute.errors import DatasetError
 
 SPLITS = ("train", "dev", "test")
-CHALLENGE_SETS = ("challenge", "challenge2", "challenge3")  # development sets by other authors
+CHALLENGE_SETS = (
+    "challenge",
+    "challenge2",
+    "challenge3",
+    "challenge4",
+)  # development sets by other authors
 
 
 def test_yaml_and_jsonl_load_the_same_items(tmp_path: Path) -> None:

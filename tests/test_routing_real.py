@@ -187,6 +187,12 @@ def test_shipped_head_has_the_out_of_scope_class(bundled_router: Router) -> None
             "django-patterns",
             "django-tdd-needs-tests",
         ),
+        # FastAPI's BackgroundTasks run inside the app: fastapi-patterns, not a Celery queue
+        (
+            "send the welcome email with BackgroundTasks in the /signup route of main.py",
+            "fastapi-patterns",
+            "fastapi-background-tasks",
+        ),
         # "which framework" asks for the choice even when the task lists one lane's needs
         (
             "which framework should we use: we need an admin panel, an ORM and user accounts",
