@@ -228,3 +228,16 @@ def test_max_stages_limits_a_rule_to_single_stage_tasks(
     assert outcome.primary == primary
     replaced = "testing-needs-a-test" in [rule.name for rule in outcome.fired]
     assert replaced == (primary == "react-components")
+
+
+def test_a_question_keeps_its_confident_candidate(frontend_router: Router) -> None:
+    """A question's context may name other stages; its confident candidate stays primary."""
+    calibration = frontend_router.calibration.model_copy(update={"question_keep_confidence": 0.0})
+    router = Router(
+        frontend_router.catalog, encoder=FakeEncoder(), calibration=calibration, cache=False
+    )
+    request = router.route("release the vue app: we built the components and tests")
+    question = router.route("release the vue app: we built the components and tests?")
+    assert request.plan == question.plan == ("vue-components", "vue-testing", "web-release")
+    assert request.skill == "web-release"  # a request leads with the stage it names first
+    assert question.skill == question.candidates[0].name != "web-release"

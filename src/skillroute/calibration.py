@@ -4,8 +4,8 @@ A calibration ties a catalog (by fingerprint) and an embedding model (by id) to:
 linear head's weights, the weight that mixes head and similarity, the Platt parameters
 that turn a score into P(candidate is right), the abstain threshold, the ambiguity
 margin, and the confidence above which a multi-step plan keeps the top candidate as its
-primary skill.  A file written for another catalog or model is stale: it is ignored with a
-warning, never applied.
+primary skill (one for requests, one for questions).  A file written for another catalog
+or model is stale: it is ignored with a warning, never applied.
 """
 
 from __future__ import annotations
@@ -89,6 +89,12 @@ class Calibration(BaseModel):
     abstain_threshold: float = Field(ge=0.0, le=1.0)
     ambiguity_margin: float = Field(ge=0.0)
     plan_keep_confidence: float = Field(default=0.75, ge=0.0, le=1.01)
+    question_keep_confidence: float = Field(
+        default=1.01,
+        ge=0.0,
+        le=1.01,
+        description="the same for a task that asks a question (a post with context)",
+    )
     fit: FitSummary | None = None
 
     @classmethod
@@ -105,6 +111,7 @@ class Calibration(BaseModel):
             abstain_threshold=0.27,
             ambiguity_margin=0.0,
             plan_keep_confidence=0.9,
+            question_keep_confidence=0.9,
         )
 
     def confidence(self, score: np.ndarray) -> np.ndarray:

@@ -221,7 +221,12 @@ class Router:
             decision = self.decide(top_scores[row], confidences[row])
             ranked = [names[j] for j in order[row]]
             signals = self.rules.detect(text)
-            confident = bool(confidences[row][0] >= self.calibration.plan_keep_confidence)
+            keep = (
+                self.calibration.question_keep_confidence
+                if signals.question
+                else self.calibration.plan_keep_confidence
+            )
+            confident = bool(confidences[row][0] >= keep)
             outcome = self.rules.apply(signals, decision, ranked, confident=confident)
             candidates = self._candidates(batch, row, order[row][:k], confidences[row])
             results.append(self._result(outcome, candidates, signals, float(confidences[row][0])))

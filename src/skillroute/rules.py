@@ -55,6 +55,11 @@ class TaskSignals:
     multi_step: bool
     first_asked: dict[str, int] = field(default_factory=dict)  # stage -> first token position
 
+    @property
+    def question(self) -> bool:
+        """Whether the task asks a question ("...?"): one ask, whatever its context says."""
+        return "?" in self.text.vocabulary
+
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
         return Signals.model_construct(lanes=self.lanes, stages=self.stages)  # our own values
