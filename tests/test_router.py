@@ -222,6 +222,11 @@ def test_head_params_need_one_row_per_class() -> None:
         HeadParams(skills=("a", "b"), weights=(row, (1.0,)), bias=(0.0, 0.0), c=1.0)
 
 
+def test_fit_keeps_the_question_prior_when_its_data_cannot_tell(router: Router) -> None:
+    calibration = router.fit(fit_dataset()).calibration  # no item is a question
+    assert calibration.question_keep_confidence == 0.9
+
+
 def test_fit_refuses_catalog_examples(router: Router) -> None:
     leaky = Dataset(
         items=(
