@@ -128,6 +128,14 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
             "    when: {min_stages: 2, max_stages: 1}\n",
             r"routing.yaml:\d+: rules.0.when: .*max_stages 1 < min_stages 2",
         ),
+        (
+            "out_of_scope:\n  examples: ['  ']\n",
+            r"routing.yaml:\d+: out_of_scope.examples: .*non-empty",
+        ),
+        (
+            "out_of_scope:\n  exemples: [x]\n",
+            r"routing.yaml:\d+: out_of_scope.exemples: Extra inputs",
+        ),
         ("rules: [\n", r"routing.yaml:2: invalid YAML"),
         ("- just a list\n", r"routing.yaml:1: must be a mapping"),
     ],
@@ -140,6 +148,8 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         "duplicate-rule",
         "duplicate-key",
         "unsatisfiable-stages",
+        "blank-out-of-scope-example",
+        "misspelt-out-of-scope-key",
         "broken-yaml",
         "not-a-mapping",
     ],
@@ -202,25 +212,3 @@ def test_out_of_scope_examples_join_the_fingerprint_and_the_leakage_check(
     assert catalog.out_of_scope_examples == ("Boil an EGG", "tune a guitar")
     assert catalog.fingerprint() != before
     assert "boil an egg" in catalog.example_texts()
-
-
-@pytest.mark.parametrize(
-    ("routing", "pattern"),
-    [
-        (
-            "out_of_scope:\n  examples: ['  ']\n",
-            r"routing.yaml:\d+: out_of_scope.examples: .*non-empty",
-        ),
-        (
-            "out_of_scope:\n  exemples: [x]\n",
-            r"routing.yaml:\d+: out_of_scope.exemples: Extra inputs",
-        ),
-    ],
-    ids=["blank-example", "misspelt-key"],
-)
-def test_bad_out_of_scope_section_names_file_line_and_field(
-    two_skills: Path, routing: str, pattern: str
-) -> None:
-    write_routing(two_skills, routing)
-    with pytest.raises(RulesError, match=pattern):
-        Catalog.from_dir(two_skills)

@@ -183,7 +183,6 @@ class _HeadLearner:
         random_state: int,
     ) -> None:
         self.index = index
-        self.negatives = negatives
         self.queries = queries
         self.random_state = random_state
         has_oos_items = labels is not None and bool((labels < 0).any())
@@ -192,6 +191,10 @@ class _HeadLearner:
         if labels is not None and self.out_of_scope:
             labels = np.where(labels < 0, index.n_skills, labels)
         self.labels = labels
+        # every head learns from the catalog's texts and its out-of-scope examples
+        none = np.full(len(negatives), index.n_skills, dtype=index.owners.dtype)
+        self._fixed_x = np.vstack([index.embeddings, negatives])
+        self._fixed_y = np.concatenate([index.owners, none])
         self._similarity = index.score(queries).similarity
         self._probabilities: dict[float, NDArray[np.float64]] = {}
         n_folds = min(folds, len(queries)) if labels is not None else 1
@@ -202,10 +205,7 @@ class _HeadLearner:
     def _training_set(
         self, mask: NDArray[np.bool_]
     ) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
-        x, y = self.index.embeddings, self.index.owners
-        if len(self.negatives):
-            none = np.full(len(self.negatives), self.index.n_skills, dtype=y.dtype)
-            x, y = np.vstack([x, self.negatives]), np.concatenate([y, none])
+        x, y = self._fixed_x, self._fixed_y
         if self.labels is None:
             return x, y
         keep = mask & (self.labels >= 0)
