@@ -12,6 +12,8 @@ import pytest
 
 from skillroute import Router
 from skillroute.cache import EmbeddingCache
+from skillroute.calibration import Calibration
+from skillroute.catalog import Catalog
 from skillroute.encoders import Encoder, SentenceTransformerEncoder
 from skillroute.signals import tokenize
 
@@ -84,3 +86,107 @@ def bundled_router(
     """The bundled catalog with its shipped calibration and the real model."""
     cache = EmbeddingCache(tmp_path_factory.mktemp("bundled-cache"))
     return Router.from_catalog(encoder=real_encoder, cache=cache)
+
+
+FRONTEND_ROUTING = """
+stages:
+  - {name: design, signals: [architecture, choose]}
+  - {name: build, signals: [build, create, component, components]}
+  - {name: test, signals: [test, tests, testing]}
+  - {name: ship, signals: [deploy, release, ship]}
+lanes:
+  react: {signals: [react, jsx, nextjs]}
+  vue: {signals: [vue, vuejs, nuxt]}
+skills:
+  react-components:
+    examples: ["make a react component with hooks", "jsx props and state in react"]
+    implications: ["Keep components pure."]
+  react-testing:
+    examples: ["write jest tests for a react component"]
+rules:
+  - name: backend-is-out-of-scope
+    kind: abstain
+    reason: Back-end frameworks are not front-end work.
+    when: {any: [django, rails], none: [react, vue]}
+  - name: framework-choice
+    kind: route
+    skill: frontend-core
+    reason: Choosing between frameworks is an architecture decision.
+    when: {lanes_all: [react, vue], any: [or, vs, choose]}
+  - name: vue-components-not-react
+    kind: replace
+    replace: react-components
+    with: vue-components
+    reason: In a Vue app, components are Vue single-file components.
+    when: {lane: vue}
+  - name: vue-tests-not-react
+    kind: replace
+    replace: react-testing
+    with: vue-testing
+    reason: Vue apps are tested with Vitest.
+    when: {lane: vue}
+  - name: vue-fan-out
+    kind: plan
+    reason: Build, test, then release.
+    when: {lane: vue}
+    steps: [vue-components, vue-testing, {skill: web-release, include: asked}]
+  - name: release-intent
+    kind: prefer
+    skill: web-release
+    within: 3
+    reason: CDN and cache busting are release work.
+    when: {any: [cdn, "cache busting"]}
+  - name: testing-needs-a-test
+    kind: replace
+    replace: react-testing
+    with: react-components
+    reason: A single-stage task that never mentions tests is about the component itself.
+    when: {max_stages: 1, none: [test*, jest]}
+  - name: components-need-tests
+    kind: companion
+    skill: react-components
+    add: react-testing
+    reason: React components ship with tests.
+"""
+
+
+@pytest.fixture
+def frontend_router(tmp_path: Path) -> Router:
+    """A generic front-end catalog (lanes, stages, every kind of rule) on the fake encoder."""
+
+    def skill(name: str, description: str, lane: str | None, stage: str) -> None:
+        lane_line = f"  lane: {lane}\n" if lane else ""
+        write_skill(tmp_path, name, description, extra=f"metadata:\n{lane_line}  stage: {stage}\n")
+
+    skill("frontend-core", "Choose a frontend framework and the app architecture.", None, "design")
+    skill(
+        "react-components",
+        "Build React components with hooks, props, state and JSX.",
+        "react",
+        "build",
+    )
+    skill("react-testing", "Test React components with Jest and Testing Library.", "react", "test")
+    skill(
+        "vue-components",
+        "Build Vue single file components with the composition API.",
+        "vue",
+        "build",
+    )
+    skill("vue-testing", "Test Vue components with Vitest and Vue Test Utils.", "vue", "test")
+    skill(
+        "web-release",
+        "Release and deploy a web frontend: bundle, CDN, cache busting.",
+        None,
+        "ship",
+    )
+    (tmp_path / "routing.yaml").write_text(FRONTEND_ROUTING, encoding="utf-8")
+    calibration = Calibration(  # plan_keep_confidence > 1: the task's wording picks a plan's lead
+        platt_a=12.0,
+        platt_b=-3.0,
+        abstain_threshold=0.3,
+        ambiguity_margin=0.0,
+        plan_keep_confidence=1.01,
+    )
+    return Router(
+        Catalog.from_dir(tmp_path), encoder=FakeEncoder(), calibration=calibration, cache=False
+    )

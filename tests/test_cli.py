@@ -169,10 +169,16 @@ def test_eval_report_directory_and_json(capsys: pytest.CaptureFixture[str], tmp_
     }
 
 
+@pytest.mark.parametrize("arbiter_sets", [(), ("challenge4", "challenge5")])
 def test_fit_writes_a_calibration_the_router_picks_up(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, arbiter_sets: tuple[str, ...]
 ) -> None:
     out_file = tmp_path / "calibration.json"
+    extra = [
+        arg
+        for name in arbiter_sets
+        for arg in ("--arbiter-data", str(bundled_data_path() / f"{name}.yaml"))
+    ]
     code, out, _ = run(
         capsys,
         "fit",
@@ -181,7 +187,15 @@ def test_fit_writes_a_calibration_the_router_picks_up(
         "--out",
         str(out_file),
         "--no-head",
+        *extra,
     )
     assert code == 0 and "fitted on 274 items" in out and "head: none" in out
     saved = json.loads(out_file.read_text())
     assert saved["head"] is None and saved["fit"]["items"] == 274
+    if not arbiter_sets:  # train alone: the arbiter cannot beat the rules tuned on it
+        assert "arbiter: none" in out and saved["arbiter"] is None
+        assert saved["fit"]["arbiter_data"] is None
+    else:  # other styles teach it when similarity or the rules are wrong
+        assert "arbiter: C=" in out and saved["arbiter"]["cv_gain"] > 0
+        assert saved["fit"]["arbiter_data"].endswith("challenge5.yaml")
+        assert " + " in saved["fit"]["arbiter_data"]

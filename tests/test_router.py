@@ -240,6 +240,11 @@ def test_fit_refuses_catalog_examples(router: Router) -> None:
         pytest.raises(DatasetError, match="also catalog examples"),
     ):
         router.fit(leaky)
+    with (  # the arbiter's extra data is held to the same rule
+        pytest.warns(SkillrouteWarning, match="refusing to fit"),
+        pytest.raises(DatasetError, match="also catalog examples"),
+    ):
+        router.fit(fit_dataset(), arbiter_data=leaky)
 
 
 def test_fit_needs_in_scope_items_and_known_skills(router: Router) -> None:

@@ -7,9 +7,13 @@ that fired.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from skillroute import Router, RouteResult
+from skillroute.bundled import bundled_data_path
+from skillroute.dataset import load_dataset
 
 
 def rule_names(result: RouteResult) -> list[str]:
@@ -331,3 +335,35 @@ def test_shipped_calibration_matches_the_catalog(bundled_router: Router) -> None
     assert calibration.fit is not None, "skills/python-backend/calibration.json is stale or missing"
     assert calibration.catalog_fingerprint == bundled_router.catalog.fingerprint()
     assert calibration.fit.dataset.endswith("train.yaml")
+    # the arbiter learned from the styles of three challenge sets, never from dev, test or
+    # challenge5 (forum posts), which stay held out to measure it
+    assert calibration.arbiter is not None and calibration.fit.arbiter_data is not None
+    sources = calibration.fit.arbiter_data.split(" + ")
+    assert [Path(source).name for source in sources] == [
+        "challenge2.yaml",
+        "challenge3.yaml",
+        "challenge4.yaml",
+    ]
+
+
+@pytest.mark.parametrize(("split", "gain"), [("challenge5", 3), ("dev", 0), ("challenge", 0)])
+def test_the_arbiter_helps_on_held_out_sets(bundled_router: Router, split: str, gain: int) -> None:
+    """Forum posts (challenge5) gain from the arbiter; sets like the fit data lose nothing."""
+    dataset = load_dataset(bundled_data_path() / f"{split}.yaml")
+    without = bundled_router.calibration.model_copy(update={"arbiter": None})
+    plain = Router(
+        bundled_router.catalog,
+        encoder=bundled_router.encoder,
+        calibration=without,
+        cache=bundled_router.cache or False,
+    )
+
+    def right(router: Router) -> int:
+        results = router.route_batch(dataset.texts)
+        return sum(
+            result.skill in item.expect
+            for item, result in zip(dataset.items, results, strict=True)
+            if item.expect
+        )
+
+    assert right(bundled_router) >= right(plain) + gain

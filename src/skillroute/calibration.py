@@ -4,7 +4,8 @@ A calibration ties a catalog (by fingerprint) and an embedding model (by id) to:
 linear head's weights, the weight that mixes head and similarity, the Platt parameters
 that turn a score into P(candidate is right), the abstain threshold, the ambiguity
 margin, and the confidence above which a multi-step plan keeps the top candidate as its
-primary skill (one for requests, one for questions).  A file written for another catalog
+primary skill (one for requests, one for questions), and the arbiter's weights
+(`skillroute.arbiter`).  A file written for another catalog
 or model is stale: it is ignored with a warning, never applied.
 """
 
@@ -18,10 +19,18 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from skillroute.arbiter import ARBITER_FEATURES, Arbiter
 from skillroute.errors import SkillrouteWarning
 from skillroute.scoring import LinearHead
 
-__all__ = ["CALIBRATION_FILE", "Calibration", "FitSummary", "HeadParams", "load_calibration"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "ArbiterParams",
+    "Calibration",
+    "FitSummary",
+    "HeadParams",
+    "load_calibration",
+]
 
 CALIBRATION_FILE = "calibration.json"
 
@@ -61,6 +70,36 @@ class HeadParams(BaseModel):
         )
 
 
+class ArbiterParams(BaseModel):
+    """Weights of the arbiter (`skillroute.arbiter`), one per named feature."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    c: float = Field(gt=0)
+    groups: int = Field(
+        ge=0, description="items it learned from (a right and a wrong option)"
+    )
+    cv_gain: int = Field(
+        description="fit items the arbiter got right minus those the rules alone got right, "
+        "out of fold"
+    )
+
+    @model_validator(mode="after")
+    def _one_weight_per_feature(self) -> ArbiterParams:
+        if len(self.weights) != len(self.features):
+            raise ValueError(
+                f"expected {len(self.features)} weights, one per feature, got {len(self.weights)}"
+            )
+        return self
+
+    def to_arbiter(self) -> Arbiter:
+        """The numpy form used at routing time."""
+        return Arbiter(np.asarray(self.weights, dtype=np.float64), self.bias)
+
+
 class FitSummary(BaseModel):
     """How a calibration was obtained, for the record and for reports."""
 
@@ -72,6 +111,9 @@ class FitSummary(BaseModel):
     out_of_scope: int
     random_state: int
     utility: float = Field(description="share of fit items the fitted router gets right")
+    arbiter_data: str | None = Field(
+        default=None, description="where the arbiter's extra labelled tasks came from"
+    )
 
 
 class Calibration(BaseModel):
@@ -95,6 +137,7 @@ class Calibration(BaseModel):
         le=1.01,
         description="the same for a task that asks a question (a post with context)",
     )
+    arbiter: ArbiterParams | None = None
     fit: FitSummary | None = None
 
     @classmethod
@@ -139,6 +182,10 @@ class Calibration(BaseModel):
             return "the catalog changed since it was fitted (rerun `skillroute fit`)"
         if self.head is not None and self.head.skills != skills:
             return "its head was trained on other skills"
+        if self.arbiter is not None and self.arbiter.features != ARBITER_FEATURES:
+            return (
+                "its arbiter uses features this version does not compute (rerun `skillroute fit`)"
+            )
         return None
 
 

@@ -19,6 +19,7 @@ from skillroute import __version__
 from skillroute.errors import InputError, SkillrouteError, SkillrouteWarning
 
 if TYPE_CHECKING:
+    from skillroute.calibration import Calibration
     from skillroute.result import RouteResult
     from skillroute.router import Router
 
@@ -95,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
         "--examples-only",
         action="store_true",
         help="the head learns from the catalog's examples only, not from the dataset",
+    )
+    fit.add_argument(
+        "--arbiter-data",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="more labelled tasks only the arbiter learns from (repeatable)",
     )
     catalog_options(fit)
     return parser
@@ -291,16 +299,36 @@ def _summary(report: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _arbiter_summary(calibration: Calibration) -> str:
+    arbiter = calibration.arbiter
+    if arbiter is None:
+        return "none (it did not beat the rules' choice out of fold)"
+    return (
+        f"C={arbiter.c}, learned from {arbiter.groups} items, "
+        f"{arbiter.cv_gain:+d} items right out of fold against the rules alone"
+    )
+
+
 def _fit(args: argparse.Namespace, out: TextIO) -> int:
-    from skillroute.dataset import load_dataset
+    from skillroute.dataset import Dataset, load_dataset
 
     router = _router(args)
     dataset = load_dataset(args.dataset)
+    extra = [load_dataset(path) for path in args.arbiter_data]
+    arbiter_data = (
+        Dataset(
+            items=tuple(item for data in extra for item in data.items),
+            source=" + ".join(data.source for data in extra),
+        )
+        if extra
+        else None
+    )
     router.fit(
         dataset,
         random_state=args.random_state,
         learn_head=not args.no_head,
         learn_from_dataset=not args.examples_only,
+        arbiter_data=arbiter_data,
     )
     path = router.save_calibration(Path(args.out) if args.out else None)
     calibration = router.calibration
@@ -316,5 +344,6 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
         f"ambiguous within {calibration.ambiguity_margin:.3f}\n"
         f"  share of fit items right (out of fold): "
         f"{summary.utility if summary else float('nan'):.4f}\n"
+        f"  arbiter: {_arbiter_summary(calibration)}\n"
     )
     return EXIT_OK

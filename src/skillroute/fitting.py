@@ -33,14 +33,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from skillroute.calibration import Calibration, FitSummary, HeadParams
+from skillroute.arbiter import ARBITER_FEATURES, OPTION_DEPTH, Arbiter
+from skillroute.calibration import ArbiterParams, Calibration, FitSummary, HeadParams
 from skillroute.errors import DatasetError, SkillrouteWarning
 from skillroute.scoring import LinearHead, SkillIndex
 from skillroute.text import clean_task
 
 if TYPE_CHECKING:
+    from skillroute.catalog import Catalog
     from skillroute.dataset import Dataset
+    from skillroute.result import Decision
     from skillroute.router import Router
+    from skillroute.rules import TaskSignals
 
 __all__ = ["HEAD_C_GRID", "HEAD_WEIGHT_GRID", "fit_calibration"]
 
@@ -54,6 +58,8 @@ _KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)  # 1.01: a plan always starts
 # sets gain 14 items, forum posts most); the fit data overrides it only when it disagrees.
 _QUESTION_KEEP_GRID = (0.9, *(value for value in _KEEP_GRID if value != 0.9))
 _AMBIGUOUS_CREDIT = 0.5
+_ARBITER_C_GRID = (0.1, 0.3, 1.0, 3.0)
+_ARBITER_MIN_GROUPS = 10  # fewer items where the options disagree: keep the rules' choice
 _RANK_DEPTH = 3  # candidates per fit item the rules and the ambiguity margin look at
 
 
@@ -89,19 +95,17 @@ def fit_calibration(
     learn_head: bool = True,
     learn_from_dataset: bool = True,
     folds: int = 5,
+    arbiter_data: Dataset | None = None,
 ) -> Calibration:
-    """Fit a `Calibration` for ``router`` on ``dataset`` (see the module docstring)."""
+    """Fit a `Calibration` for ``router`` on ``dataset`` (see the module docstring).
+
+    ``arbiter_data``: more labelled tasks that only the arbiter learns from, scored by the
+    fitted head (which never sees them); useful when they are written in other styles, or
+    labelled by other hands, than the data the head should learn its classes from.
+    """
     catalog = router.catalog
-    dataset.check_against(catalog)
-    leaked = dataset.leaked(catalog)
-    if leaked:
-        sample = "; ".join(repr(item.text) for item in leaked[:3])
-        message = (
-            f"refusing to fit: {len(leaked)} dataset item(s) are also catalog examples "
-            f"(e.g. {sample}); fit on data held out from the examples"
-        )
-        warnings.warn(message, SkillrouteWarning, stacklevel=3)
-        raise DatasetError(message, path=dataset.source)
+    for data in (dataset, *([arbiter_data] if arbiter_data is not None else [])):
+        _check_held_out(data, catalog)
     expected = [set(item.expect) for item in dataset.items]
     oos = np.array([item.oos for item in dataset.items])
     if oos.all():
@@ -148,6 +152,23 @@ def fit_calibration(
                 best = candidate
     assert best is not None
     best_head = learner.final(best.head_c) if best.head_c is not None else None
+    sources = [
+        _ArbiterItems(
+            learner.out_of_fold(best.head_c, best.head_weight),
+            learner.similarity,
+            signals,
+            expected,
+            learner.fold_of,
+        )
+    ]
+    if arbiter_data is not None:
+        sources.append(
+            _score_for_arbiter(
+                router, arbiter_data, best_head, best.head_weight, learner.n_folds, random_state
+            )
+        )
+    groups = [group for items in sources for group in _arbiter_groups(router, best, items)]
+    arbiter = _fit_arbiter(groups, random_state)
     return Calibration(
         model_id=router.encoder.model_id,
         catalog_fingerprint=catalog.fingerprint(),
@@ -159,6 +180,7 @@ def fit_calibration(
         ambiguity_margin=best.margin,
         plan_keep_confidence=best.keep,
         question_keep_confidence=best.question_keep,
+        arbiter=arbiter,
         fit=FitSummary(
             dataset=dataset.source,
             items=len(dataset),
@@ -166,6 +188,7 @@ def fit_calibration(
             out_of_scope=int(oos.sum()),
             random_state=random_state,
             utility=round(best.utility, 6),
+            arbiter_data=arbiter_data.source if arbiter_data is not None else None,
         ),
     )
 
@@ -195,7 +218,7 @@ class _HeadLearner:
         none = np.full(len(negatives), index.n_skills, dtype=index.owners.dtype)
         self._fixed_x = np.vstack([index.embeddings, negatives])
         self._fixed_y = np.concatenate([index.owners, none])
-        self._similarity = index.score(queries).similarity
+        self.similarity = index.score(queries).similarity
         self._probabilities: dict[float, NDArray[np.float64]] = {}
         n_folds = min(folds, len(queries)) if labels is not None else 1
         rng = np.random.default_rng(random_state)
@@ -214,15 +237,15 @@ class _HeadLearner:
     def out_of_fold(self, c: float | None, weight: float) -> NDArray[np.float64]:
         """Scores of every fit item from heads that never saw it."""
         if c is None:
-            return self._similarity
+            return self.similarity
         if c not in self._probabilities:
-            probabilities = np.zeros_like(self._similarity)
+            probabilities = np.zeros_like(self.similarity)
             for fold in range(self.n_folds):
                 held_out = self.fold_of == fold
                 head = self._train(~held_out, c)
                 probabilities[held_out] = head.probabilities(self.queries[held_out])
             self._probabilities[c] = probabilities
-        return weight * self._probabilities[c] + (1.0 - weight) * self._similarity
+        return weight * self._probabilities[c] + (1.0 - weight) * self.similarity
 
     def final(self, c: float) -> LinearHead:
         """The head used at routing time: trained on everything."""
@@ -353,6 +376,136 @@ def _thresholds(
         if utility[pick] > best[0] + 1e-9:
             best = (float(utility[pick]), float(thresholds[pick]), float(value))
     return best
+
+
+def _check_held_out(dataset: Dataset, catalog: Catalog) -> None:
+    """Refuse (with a warning naming them) fit data that repeats the catalog's examples."""
+    dataset.check_against(catalog)
+    leaked = dataset.leaked(catalog)
+    if leaked:
+        sample = "; ".join(repr(item.text) for item in leaked[:3])
+        message = (
+            f"refusing to fit: {len(leaked)} dataset item(s) are also catalog examples "
+            f"(e.g. {sample}); fit on data held out from the examples"
+        )
+        warnings.warn(message, SkillrouteWarning, stacklevel=4)
+        raise DatasetError(message, path=dataset.source)
+
+
+def _score_for_arbiter(
+    router: Router,
+    dataset: Dataset,
+    head: LinearHead | None,
+    weight: float,
+    folds: int,
+    random_state: int,
+) -> _ArbiterItems:
+    """Score extra arbiter data with the fitted head (it never trained on them)."""
+    texts = [clean_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)]
+    batch = router.index.score(router.embed_tasks(texts), head, weight)
+    rng = np.random.default_rng(random_state)
+    return _ArbiterItems(
+        batch.score,
+        batch.similarity,
+        [router.rules.detect(text) for text in texts],
+        [set(item.expect) for item in dataset.items],
+        rng.permutation(len(texts)) % max(folds, 1),
+    )
+
+
+@dataclass(frozen=True)
+class _ArbiterItems:
+    """Labelled tasks as the arbiter sees them: scores the head never trained on."""
+
+    score: NDArray[np.float64]  # (items, skills)
+    similarity: NDArray[np.float64]
+    signals: Sequence[TaskSignals]
+    expected: Sequence[set[str]]
+    fold_of: NDArray[np.intp]
+
+
+_Group = tuple[NDArray[np.float64], NDArray[np.bool_], int]  # features, right, fold
+
+
+def _arbiter_groups(router: Router, best: _Candidate, items: _ArbiterItems) -> list[_Group]:
+    """One group of options per in-scope item the router routes, each labelled right or not.
+
+    Items whose options are all right or all wrong teach nothing and are left out.
+    """
+    depth = max(OPTION_DEPTH, router.rules.depth)
+    order = np.argsort(-items.score, axis=1, kind="stable")[:, :depth]
+    top = np.take_along_axis(items.score, order, axis=1)
+    confidence = _sigmoid(best.platt[0] * top[:, 0] + best.platt[1])
+    names = router.catalog.names
+    groups: list[_Group] = []
+    for i, wanted in enumerate(items.expected):
+        if not wanted or confidence[i] < best.threshold:
+            continue
+        signal = items.signals[i]
+        keep = best.question_keep if signal.question else best.keep
+        decision: Decision = "ambiguous" if top[i, 0] - top[i, 1] < best.margin else "routed"
+        ranked = [names[j] for j in order[i]]
+        outcome = router.rules.apply(
+            signal, decision, ranked, confident=bool(confidence[i] >= keep)
+        )
+        if outcome.primary is None or outcome.decision == "abstain":
+            continue
+        options = router.options.options(outcome, ranked)
+        right = np.array([option in wanted for option in options])
+        if right.all() or not right.any():
+            continue
+        features = router.options.matrix(
+            options, items.score[i], items.similarity[i], signal, outcome
+        )
+        groups.append((features, right, int(items.fold_of[i])))
+    return groups
+
+
+def _fit_arbiter(groups: Sequence[_Group], random_state: int) -> ArbiterParams | None:
+    """Train the arbiter; None unless it beats the rules' choice out of fold.
+
+    ``C`` is chosen, and the arbiter accepted, by cross-validation over the groups'
+    folds: it must get more items right than the rules' choice (option 0) alone.
+    """
+    if len(groups) < _ARBITER_MIN_GROUPS:
+        return None
+    baseline = sum(bool(right[0]) for _, right, _ in groups)
+    folds = sorted({fold for _, _, fold in groups})
+    best_fit: tuple[int, float] | None = None
+    for c in _ARBITER_C_GRID:
+        correct = 0
+        for fold in folds:
+            train = [(x, y) for x, y, f in groups if f != fold]
+            arbiter = _train_arbiter(train, c, random_state)
+            correct += sum(bool(y[arbiter.choose(x)]) for x, y, f in groups if f == fold)
+        if best_fit is None or correct > best_fit[0]:
+            best_fit = (correct, c)
+    assert best_fit is not None
+    correct, c = best_fit
+    if correct <= baseline:
+        return None
+    arbiter = _train_arbiter([(x, y) for x, y, _ in groups], c, random_state)
+    return ArbiterParams(
+        features=ARBITER_FEATURES,
+        weights=tuple(round(float(v), 7) for v in arbiter.weights),
+        bias=round(arbiter.bias, 7),
+        c=c,
+        groups=len(groups),
+        cv_gain=correct - baseline,
+    )
+
+
+def _train_arbiter(
+    groups: Sequence[tuple[NDArray[np.float64], NDArray[np.bool_]]], c: float, random_state: int
+) -> Arbiter:
+    """Pointwise logistic regression: P(option is right | its features)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([features for features, _ in groups])
+    y = np.concatenate([right for _, right in groups])
+    model = LogisticRegression(C=c, max_iter=3000, random_state=random_state)
+    model.fit(x, y)
+    return Arbiter(np.asarray(model.coef_[0], dtype=np.float64), float(model.intercept_[0]))
 
 
 def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from skillroute.arbiter import OPTION_DEPTH, OptionFeatures
 from skillroute.bundled import bundled_catalog_path
 from skillroute.cache import EmbeddingCache
 from skillroute.calibration import CALIBRATION_FILE, Calibration, load_calibration
@@ -57,6 +58,7 @@ class Router:
         else:
             self.cache = cache or None
         self.rules = RuleEngine(catalog)
+        self.options = OptionFeatures(catalog)
         self.calibration = self._usable(self._resolve(calibration))
         self._index: SkillIndex | None = None
         self._texts = catalog.routing_texts()
@@ -126,6 +128,7 @@ class Router:
     def calibration(self, value: Calibration) -> None:
         self._calibration = value
         self._head = value.head.to_head() if value.head is not None else None
+        self._arbiter = value.arbiter.to_arbiter() if value.arbiter is not None else None
 
     def fit(
         self,
@@ -134,12 +137,14 @@ class Router:
         random_state: int = 0,
         learn_head: bool = True,
         learn_from_dataset: bool = True,
+        arbiter_data: Dataset | None = None,
     ) -> Router:
-        """Learn the head, mixing weight, confidence calibration and thresholds from data.
+        """Learn the head, mixing weight, confidence calibration, thresholds and arbiter.
 
         The head learns from the catalog's examples and (``learn_from_dataset``) the
-        dataset's in-scope items; thresholds are chosen on out-of-fold scores.  The
-        dataset must not repeat catalog examples.  Returns ``self``, like scikit-learn.
+        dataset's in-scope items; thresholds are chosen on out-of-fold scores; the arbiter
+        learns from the dataset and ``arbiter_data``.  No dataset may repeat catalog
+        examples.  Returns ``self``, like scikit-learn.
         """
         from skillroute.fitting import fit_calibration
 
@@ -149,6 +154,7 @@ class Router:
             random_state=random_state,
             learn_head=learn_head,
             learn_from_dataset=learn_from_dataset,
+            arbiter_data=arbiter_data,
         )
         return self
 
@@ -211,7 +217,7 @@ class Router:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InputError(f"k must be a positive integer (got {k!r})")
         batch = self.score(self.embed_tasks(texts))
-        order = batch.top_k(max(k, self.rules.depth))
+        order = batch.top_k(max(k, self.rules.depth, OPTION_DEPTH))
         rows = np.arange(len(texts))[:, None]
         top_scores = batch.score[rows, order]
         confidences = self.calibration.confidence(top_scores)
@@ -228,6 +234,12 @@ class Router:
             )
             confident = bool(confidences[row][0] >= keep)
             outcome = self.rules.apply(signals, decision, ranked, confident=confident)
+            if self._arbiter is not None and outcome.primary is not None:
+                options = self.options.options(outcome, ranked)
+                features = self.options.matrix(
+                    options, batch.score[row], batch.similarity[row], signals, outcome
+                )
+                outcome = self._arbiter.settle(outcome, options[self._arbiter.choose(features)])
             candidates = self._candidates(batch, row, order[row][:k], confidences[row])
             results.append(self._result(outcome, candidates, signals, float(confidences[row][0])))
         return results

@@ -74,6 +74,7 @@ class Outcome:
     plan: tuple[str, ...]
     lane: str | None
     fired: list[FiredRule] = field(default_factory=list)
+    replaced: frozenset[str] = frozenset()  # skills a replace rule ruled out for this task
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,9 @@ class RuleEngine:
                 primary = preferred
                 settled = ranked.index(preferred) < 2
         chosen_stage = self._catalog[primary].stage  # before a replace rule swaps the skill
-        primary, extras = self._replaced(primary, signals, fired)
-        planned = self._plan(signals, primary, fired)
+        replaced: set[str] = set()
+        primary, extras = self._replaced(primary, signals, fired, replaced)
+        planned = self._plan(signals, primary, fired, replaced)
         if planned is None:
             plan = (primary, *extras)
         else:
@@ -200,7 +202,7 @@ class RuleEngine:
         if decision == "ambiguous" and self._resolves_tie(settled, fired, signals, ranked, primary):
             decision = "routed"
         lane = signals.dominant_lane or self._catalog[primary].lane
-        return Outcome(decision, primary, plan, lane, fired)
+        return Outcome(decision, primary, plan, lane, fired, frozenset(replaced))
 
     def _preferred(
         self, signals: TaskSignals, ranked: Sequence[str], fired: list[FiredRule]
@@ -261,9 +263,16 @@ class RuleEngine:
         return not (condition.none and condition.none.matches(text))
 
     def _replaced(
-        self, skill: str, signals: TaskSignals, fired: list[FiredRule] | None
+        self,
+        skill: str,
+        signals: TaskSignals,
+        fired: list[FiredRule] | None,
+        replaced: set[str] | None = None,
     ) -> tuple[str, tuple[str, ...]]:
-        """Follow replace rules from ``skill``: (substitute, extra skills to add after it)."""
+        """Follow replace rules from ``skill``: (substitute, extra skills to add after it).
+
+        ``replaced`` collects the skills swapped out on the way.
+        """
         extras: tuple[str, ...] = ()
         for _ in range(_MAX_REPLACEMENTS):
             rule = next(
@@ -278,11 +287,13 @@ class RuleEngine:
                 break
             if fired is not None:
                 _fire_once(fired, rule, f"{skill} → {' + '.join(rule.with_)}")
+            if replaced is not None:
+                replaced.add(skill)
             skill, extras = rule.with_[0], (*rule.with_[1:], *extras)
         return skill, extras
 
     def _plan(
-        self, signals: TaskSignals, primary: str, fired: list[FiredRule]
+        self, signals: TaskSignals, primary: str, fired: list[FiredRule], replaced: set[str]
     ) -> tuple[tuple[str, ...], dict[str, set[str]]] | None:
         """Steps of the first plan rule that holds, or None for a single-step request.
 
@@ -312,7 +323,7 @@ class RuleEngine:
                     "span": low <= self._order[stage] <= high,
                 }[step.include]
                 if wanted and self._holds(step, signals, primary):
-                    skill, extras = self._replaced(step.skill, signals, fired)
+                    skill, extras = self._replaced(step.skill, signals, fired, replaced)
                     steps.extend((skill, *extras))
                     for substitute in (skill, *extras):
                         stands_for.setdefault(substitute, set()).add(stage)
