@@ -21,6 +21,7 @@ class BuildPyWithBundledData(build_py):  # type: ignore[misc]
     """Copy the bundled catalog and dataset next to the package code."""
 
     def run(self) -> None:
+        """Build as usual, then copy the folders a wheel would otherwise leave behind."""
         super().run()
         target = Path(self.build_lib) / "skillroute" / "_bundled"
         for name in _BUNDLED:

@@ -17,6 +17,8 @@ CHALLENGE_SETS = (
     "challenge2",
     "challenge3",
     "challenge4",
+    "challenge5",
+    "challenge6",
 )  # development sets by other authors
 
 

@@ -79,9 +79,7 @@ class ArbiterParams(BaseModel):
     weights: tuple[float, ...]
     bias: float
     c: float = Field(gt=0)
-    groups: int = Field(
-        ge=0, description="items it learned from (a right and a wrong option)"
-    )
+    groups: int = Field(ge=0, description="items it learned from (a right and a wrong option)")
     cv_gain: int = Field(
         description="fit items the arbiter got right minus those the rules alone got right, "
         "out of fold"

@@ -17,6 +17,9 @@ What is learned, and from what:
   other stages), maximising the share of dataset items the router gets right *after
   rules* (an abstention is right for an out-of-scope item; an ambiguous answer earns half
   when the right skill is among the two offered).
+- the **arbiter** (`skillroute.arbiter`): which option leads — the rules' choice, a plan
+  step or a top candidate — learned from the same out-of-fold outcomes plus any
+  ``arbiter_data``, and kept only when it beats the rules' choice under cross-validation.
 
 The dataset must not contain catalog examples (that would grade the head on its own
 training data): fitting refuses, with a warning listing them.
