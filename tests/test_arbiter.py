@@ -155,11 +155,11 @@ def test_an_arbiter_with_other_features_makes_the_calibration_stale(
     assert router.calibration == Calibration.default()
 
 
-def groups(n: int, rules_right: float, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray, int]]:
+def groups(n: int, rules_right: float, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """Two options per item: the rules' choice (right with ``rules_right``) or the top one."""
     rng = np.random.default_rng(seed)
     result = []
-    for i in range(n):
+    for _ in range(n):
         rules, top = np.zeros(len(ARBITER_FEATURES)), np.zeros(len(ARBITER_FEATURES))
         rules[feature("rules_choice")] = 1.0
         top[feature("rank_1")] = 1.0
@@ -167,7 +167,7 @@ def groups(n: int, rules_right: float, seed: int = 0) -> list[tuple[np.ndarray, 
         rules[feature("rules_choice_question")] = float(question)
         top[feature("top_question")] = float(question)
         right_rules = not question if rules_right < 1 else True
-        result.append((np.vstack([rules, top]), np.array([right_rules, not right_rules]), i % 5))
+        result.append((np.vstack([rules, top]), np.array([right_rules, not right_rules])))
     return result
 
 

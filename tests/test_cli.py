@@ -169,9 +169,20 @@ def test_eval_report_directory_and_json(capsys: pytest.CaptureFixture[str], tmp_
     }
 
 
-@pytest.mark.parametrize("arbiter_sets", [(), ("challenge4", "challenge5")])
+@pytest.mark.parametrize(
+    ("arbiter_sets", "flags"),
+    [
+        ((), ()),
+        (("challenge4", "challenge5"), ()),
+        # no labels for the head: one fold only, which the arbiter's own folds must survive
+        (("challenge4", "challenge5"), ("--examples-only",)),
+    ],
+)
 def test_fit_writes_a_calibration_the_router_picks_up(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, arbiter_sets: tuple[str, ...]
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    arbiter_sets: tuple[str, ...],
+    flags: tuple[str, ...],
 ) -> None:
     out_file = tmp_path / "calibration.json"
     extra = [
@@ -188,6 +199,7 @@ def test_fit_writes_a_calibration_the_router_picks_up(
         str(out_file),
         "--no-head",
         *extra,
+        *flags,
     )
     assert code == 0 and "fitted on 274 items" in out and "head: none" in out
     saved = json.loads(out_file.read_text())

@@ -63,6 +63,7 @@ _QUESTION_KEEP_GRID = (0.9, *(value for value in _KEEP_GRID if value != 0.9))
 _AMBIGUOUS_CREDIT = 0.5
 _ARBITER_C_GRID = (0.1, 0.3, 1.0, 3.0)
 _ARBITER_MIN_GROUPS = 10  # fewer items where the options disagree: keep the rules' choice
+_ARBITER_FOLDS = 5
 _RANK_DEPTH = 3  # candidates per fit item the rules and the ambiguity margin look at
 
 
@@ -161,15 +162,10 @@ def fit_calibration(
             learner.similarity,
             signals,
             expected,
-            learner.fold_of,
         )
     ]
     if arbiter_data is not None:
-        sources.append(
-            _score_for_arbiter(
-                router, arbiter_data, best_head, best.head_weight, learner.n_folds, random_state
-            )
-        )
+        sources.append(_score_for_arbiter(router, arbiter_data, best_head, best.head_weight))
     groups = [group for items in sources for group in _arbiter_groups(router, best, items)]
     arbiter = _fit_arbiter(groups, random_state)
     return Calibration(
@@ -400,19 +396,15 @@ def _score_for_arbiter(
     dataset: Dataset,
     head: LinearHead | None,
     weight: float,
-    folds: int,
-    random_state: int,
 ) -> _ArbiterItems:
     """Score extra arbiter data with the fitted head (it never trained on them)."""
     texts = [clean_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)]
     batch = router.index.score(router.embed_tasks(texts), head, weight)
-    rng = np.random.default_rng(random_state)
     return _ArbiterItems(
         batch.score,
         batch.similarity,
         [router.rules.detect(text) for text in texts],
         [set(item.expect) for item in dataset.items],
-        rng.permutation(len(texts)) % max(folds, 1),
     )
 
 
@@ -424,10 +416,9 @@ class _ArbiterItems:
     similarity: NDArray[np.float64]
     signals: Sequence[TaskSignals]
     expected: Sequence[set[str]]
-    fold_of: NDArray[np.intp]
 
 
-_Group = tuple[NDArray[np.float64], NDArray[np.bool_], int]  # features, right, fold
+_Group = tuple[NDArray[np.float64], NDArray[np.bool_]]  # option features, which are right
 
 
 def _arbiter_groups(router: Router, best: _Candidate, items: _ArbiterItems) -> list[_Group]:
@@ -460,34 +451,39 @@ def _arbiter_groups(router: Router, best: _Candidate, items: _ArbiterItems) -> l
         features = router.options.matrix(
             options, items.score[i], items.similarity[i], signal, outcome
         )
-        groups.append((features, right, int(items.fold_of[i])))
+        groups.append((features, right))
     return groups
 
 
 def _fit_arbiter(groups: Sequence[_Group], random_state: int) -> ArbiterParams | None:
     """Train the arbiter; None unless it beats the rules' choice out of fold.
 
-    ``C`` is chosen, and the arbiter accepted, by cross-validation over the groups'
-    folds: it must get more items right than the rules' choice (option 0) alone.
+    ``C`` is chosen, and the arbiter accepted, by K-fold cross-validation over the groups
+    (their features already come from heads that never saw the item, so any split is
+    fair): it must get more items right than the rules' choice (option 0) alone.
     """
     if len(groups) < _ARBITER_MIN_GROUPS:
         return None
-    baseline = sum(bool(right[0]) for _, right, _ in groups)
-    folds = sorted({fold for _, _, fold in groups})
+    baseline = sum(bool(right[0]) for _, right in groups)
+    fold_of = np.arange(len(groups)) % _ARBITER_FOLDS
     best_fit: tuple[int, float] | None = None
     for c in _ARBITER_C_GRID:
         correct = 0
-        for fold in folds:
-            train = [(x, y) for x, y, f in groups if f != fold]
+        for fold in range(_ARBITER_FOLDS):
+            train = [group for group, f in zip(groups, fold_of, strict=True) if f != fold]
             arbiter = _train_arbiter(train, c, random_state)
-            correct += sum(bool(y[arbiter.choose(x)]) for x, y, f in groups if f == fold)
+            correct += sum(
+                bool(y[arbiter.choose(x)])
+                for (x, y), f in zip(groups, fold_of, strict=True)
+                if f == fold
+            )
         if best_fit is None or correct > best_fit[0]:
             best_fit = (correct, c)
     assert best_fit is not None
     correct, c = best_fit
     if correct <= baseline:
         return None
-    arbiter = _train_arbiter([(x, y) for x, y, _ in groups], c, random_state)
+    arbiter = _train_arbiter(groups, c, random_state)
     return ArbiterParams(
         features=ARBITER_FEATURES,
         weights=tuple(round(float(v), 7) for v in arbiter.weights),
@@ -498,9 +494,7 @@ def _fit_arbiter(groups: Sequence[_Group], random_state: int) -> ArbiterParams |
     )
 
 
-def _train_arbiter(
-    groups: Sequence[tuple[NDArray[np.float64], NDArray[np.bool_]]], c: float, random_state: int
-) -> Arbiter:
+def _train_arbiter(groups: Sequence[_Group], c: float, random_state: int) -> Arbiter:
     """Pointwise logistic regression: P(option is right | its features)."""
     from sklearn.linear_model import LogisticRegression
 
