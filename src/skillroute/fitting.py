@@ -144,11 +144,17 @@ def fit_calibration(
         platt = _platt(top, ranked, expected)
         outcomes = _outcomes(router, signals, ranked, expected)
         confidence = _sigmoid(platt[0] * top[:, 0] + platt[1])
+        searched: dict[bytes, tuple[float, float, float]] = {}
         for keep, question_keep in itertools.product(_KEEP_GRID, _QUESTION_KEEP_GRID):
-            keeps = np.where(questions, question_keep, keep)
-            utility, threshold, margin = _thresholds(
-                confidence, top[:, 0] - top[:, 1], oos, outcomes, confidence >= keeps
-            )
+            confident = confidence >= np.where(questions, question_keep, keep)
+            routed_right = np.where(confident, outcomes.confident_right, outcomes.routed_right)
+            # bars that leave the same items right give the same search: do it once
+            key = routed_right.tobytes()
+            if key not in searched:
+                searched[key] = _thresholds(
+                    confidence, top[:, 0] - top[:, 1], oos, outcomes, routed_right
+                )
+            utility, threshold, margin = searched[key]
             candidate = _Candidate(
                 utility, head_c, weight, platt, threshold, margin, keep, question_keep
             )
@@ -351,10 +357,12 @@ def _thresholds(
     margin: NDArray[np.float64],
     oos: NDArray[np.bool_],
     outcomes: _Outcomes,
-    confident: NDArray[np.bool_],
+    routed_right: NDArray[np.bool_],
 ) -> tuple[float, float, float]:
-    """Grid-search the abstain threshold and ambiguity margin: (utility, threshold, margin)."""
-    routed_right = np.where(confident, outcomes.confident_right, outcomes.routed_right)
+    """Grid-search the abstain threshold and ambiguity margin: (utility, threshold, margin).
+
+    ``routed_right``: whether each item's primary after rules is right when it is routed.
+    """
     levels = np.unique(np.concatenate(([0.0], confidence)))
     # thresholds halfway between observed confidences generalise better than the values
     thresholds = np.concatenate(([0.0], (levels[:-1] + levels[1:]) / 2))
