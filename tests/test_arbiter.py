@@ -27,7 +27,7 @@ def arbiter_params(**weights: float) -> ArbiterParams:
     """An arbiter that values only the named features."""
     values = [weights.get(name, 0.0) for name in ARBITER_FEATURES]
     return ArbiterParams(
-        features=ARBITER_FEATURES, weights=tuple(values), bias=0.0, c=1.0, groups=0, cv_gain=0
+        features=ARBITER_FEATURES, weights=tuple(values), c=1.0, groups=0, cv_gain=0
     )
 
 
@@ -130,7 +130,7 @@ def test_settle_keeps_a_plan_that_holds_the_choice(
     plan: tuple[str, ...], fired: list[FiredRule], choice: str, expected: tuple[str, ...]
 ) -> None:
     outcome = Outcome("routed", "a", plan, "lane", list(fired))
-    settled = Arbiter(np.zeros(len(ARBITER_FEATURES)), 0.0).settle(outcome, choice)
+    settled = Arbiter(np.zeros(len(ARBITER_FEATURES))).settle(outcome, choice)
     assert (settled.primary, settled.plan) == (choice, expected)
     assert settled.fired[-1].name == "arbiter" and settled.fired[-1].effect == f"a → {choice}"
     assert outcome.primary == "a" and len(outcome.fired) == len(fired)  # not mutated
@@ -138,13 +138,13 @@ def test_settle_keeps_a_plan_that_holds_the_choice(
 
 def test_arbiter_params_need_one_weight_per_feature() -> None:
     with pytest.raises(ValidationError, match="expected 1 weights, one per feature, got 2"):
-        ArbiterParams(features=("score",), weights=(1.0, 2.0), bias=0, c=1, groups=0, cv_gain=0)
+        ArbiterParams(features=("score",), weights=(1.0, 2.0), c=1, groups=0, cv_gain=0)
 
 
 def test_an_arbiter_with_other_features_makes_the_calibration_stale(
     frontend_router: Router,
 ) -> None:
-    params = ArbiterParams(features=("score",), weights=(1.0,), bias=0, c=1, groups=0, cv_gain=0)
+    params = ArbiterParams(features=("score",), weights=(1.0,), c=1, groups=0, cv_gain=0)
     calibration = frontend_router.calibration.model_copy(update={"arbiter": params})
     with pytest.warns(
         SkillrouteWarning, match="its arbiter uses features this version does not compute"

@@ -88,11 +88,12 @@ class OptionFeatures:
         """One feature row per option; ``score`` and ``similarity`` cover every skill."""
         features = np.zeros((len(options), len(ARBITER_FEATURES)))
         best = float(score.max())
-        multi_step = len(outcome.plan) >= 2 and any(rule.kind == "plan" for rule in outcome.fired)
+        planned = outcome.planned
         first_stage = min(signals.first_asked, key=signals.first_asked.__getitem__, default=None)
         long = min(math.log1p(len(signals.text.tokens)) / math.log1p(_LONG_WORDS), 1.5)
         kinds = {rule.kind for rule in outcome.fired}
         lane = signals.dominant_lane
+        question, many = float(signals.question), float(signals.multi_step)
         for row, name in enumerate(options):
             j = self._index[name]
             f = features[row]
@@ -105,8 +106,8 @@ class OptionFeatures:
             if rank < 3:
                 f[_FEATURE[f"rank_{rank + 1}"]] = 1.0
             f[_FEATURE["rules_choice"]] = chosen
-            f[_FEATURE["in_plan"]] = float(multi_step and name in outcome.plan)
-            f[_FEATURE["plan_first"]] = float(multi_step and name == outcome.plan[0])
+            f[_FEATURE["in_plan"]] = float(planned and name in outcome.plan)
+            f[_FEATURE["plan_first"]] = float(planned and name == outcome.plan[0])
             own_lane, own_stage = self._lane[name], self._stage[name]
             f[_FEATURE["lane_agrees"]] = float(own_lane is not None and own_lane == lane)
             f[_FEATURE["lane_conflicts"]] = float(
@@ -117,7 +118,6 @@ class OptionFeatures:
                 own_stage is not None and own_stage in signals.stages
             )
             f[_FEATURE["stage_first"]] = float(own_stage is not None and own_stage == first_stage)
-            question, many = float(signals.question), float(signals.multi_step)
             f[_FEATURE["rules_choice_question"]] = chosen * question
             f[_FEATURE["rules_choice_multi_step"]] = chosen * many
             f[_FEATURE["rules_choice_long"]] = chosen * long
@@ -134,8 +134,7 @@ class OptionFeatures:
 class Arbiter:
     """A fitted linear scorer over option features (see the module docstring)."""
 
-    weights: NDArray[np.float64]  # (len(ARBITER_FEATURES),)
-    bias: float
+    weights: NDArray[np.float64]  # (len(ARBITER_FEATURES),); a bias would not change argmax
 
     def choose(self, features: NDArray[np.float64]) -> int:
         """Index of the best option (ties: the first, i.e. the rules' choice)."""
@@ -146,8 +145,7 @@ class Arbiter:
         if choice == outcome.primary:
             return outcome
         plan = outcome.plan
-        multi_step = len(plan) >= 2 and any(rule.kind == "plan" for rule in outcome.fired)
-        if not multi_step:
+        if not outcome.planned:
             plan = (choice,)
         elif choice not in plan:
             plan = (choice, *plan)

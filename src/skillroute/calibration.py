@@ -77,7 +77,6 @@ class ArbiterParams(BaseModel):
 
     features: tuple[str, ...]
     weights: tuple[float, ...]
-    bias: float
     c: float = Field(gt=0)
     groups: int = Field(ge=0, description="items it learned from (a right and a wrong option)")
     cv_gain: int = Field(
@@ -95,7 +94,7 @@ class ArbiterParams(BaseModel):
 
     def to_arbiter(self) -> Arbiter:
         """The numpy form used at routing time."""
-        return Arbiter(np.asarray(self.weights, dtype=np.float64), self.bias)
+        return Arbiter(np.asarray(self.weights, dtype=np.float64))
 
 
 class FitSummary(BaseModel):

@@ -495,7 +495,6 @@ def _fit_arbiter(groups: Sequence[_Group], random_state: int) -> ArbiterParams |
     return ArbiterParams(
         features=ARBITER_FEATURES,
         weights=tuple(round(float(v), 7) for v in arbiter.weights),
-        bias=round(arbiter.bias, 7),
         c=c,
         groups=len(groups),
         cv_gain=correct - baseline,
@@ -510,7 +509,7 @@ def _train_arbiter(groups: Sequence[_Group], c: float, random_state: int) -> Arb
     y = np.concatenate([right for _, right in groups])
     model = LogisticRegression(C=c, max_iter=3000, random_state=random_state)
     model.fit(x, y)
-    return Arbiter(np.asarray(model.coef_[0], dtype=np.float64), float(model.intercept_[0]))
+    return Arbiter(np.asarray(model.coef_[0], dtype=np.float64))
 
 
 def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -76,6 +76,11 @@ class Outcome:
     fired: list[FiredRule] = field(default_factory=list)
     replaced: frozenset[str] = frozenset()  # skills a replace rule ruled out for this task
 
+    @property
+    def planned(self) -> bool:
+        """Whether a plan rule made this a multi-step plan (it fires only with two steps+)."""
+        return any(rule.kind == "plan" for rule in self.fired)
+
 
 @dataclass(frozen=True)
 class _CompiledCondition:
