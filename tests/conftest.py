@@ -136,6 +136,11 @@ rules:
     within: 3
     reason: CDN and cache busting are release work.
     when: {any: [cdn, "cache busting"]}
+  - name: audit-without-a-build-is-release
+    kind: route
+    skill: web-release
+    reason: A performance audit that asks for no build is release work.
+    when: {any: [lighthouse], not_stages: [build]}
   - name: testing-needs-a-test
     kind: replace
     replace: react-testing

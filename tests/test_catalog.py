@@ -104,6 +104,11 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
             r"routing.yaml:3: rules\[0\] \(r1\): names unknown lane 'three'",
         ),
         (
+            "rules:\n  - name: r1\n    kind: route\n    skill: alpha\n    reason: x\n"
+            "    when: {not_stages: [ship]}\n",
+            r"routing.yaml:2: rules\[0\] \(r1\): names unknown stage 'ship'",
+        ),
+        (
             "rules:\n  - name: r1\n    kind: teleport\n    reason: x\n",
             r"routing.yaml:3: rules.0.kind: .*does not match any of the expected tags",
         ),
@@ -142,6 +147,7 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
     ids=[
         "unknown-skill",
         "unknown-lane",
+        "unknown-not-stage",
         "unknown-kind",
         "regex-signal",
         "unknown-skill-entry",

@@ -19,6 +19,9 @@ CHALLENGE_SETS = (
     "challenge4",
     "challenge5",
     "challenge6",
+    "challenge7",
+    "challenge8",
+    "challenge9",
 )  # development sets by other authors
 
 

@@ -129,6 +129,23 @@ def test_max_stages_limits_a_rule_to_single_stage_tasks(
     assert replaced == (primary == "react-components")
 
 
+@pytest.mark.parametrize(
+    ("task", "fires"),
+    [
+        ("the lighthouse score dropped after the last deploy", True),
+        ("create the react header, then fix its lighthouse score", False),  # asks for a build
+    ],
+)
+def test_not_stages_keeps_a_rule_off_tasks_that_ask_for_those_stages(
+    frontend_router: Router, task: str, fires: bool
+) -> None:
+    engine = frontend_router.rules
+    outcome = engine.apply(engine.detect(task), "routed", ["react-components", "web-release"])
+    names = [rule.name for rule in outcome.fired]
+    assert ("audit-without-a-build-is-release" in names) == fires
+    assert (outcome.primary == "web-release") == fires
+
+
 def test_a_question_keeps_its_confident_candidate(frontend_router: Router) -> None:
     """A question's context may name other stages; its confident candidate stays primary."""
     calibration = frontend_router.calibration.model_copy(update={"question_keep_confidence": 0.0})

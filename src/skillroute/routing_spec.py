@@ -79,6 +79,7 @@ class Condition(_Spec):
     skill: tuple[str, ...] = ()
     not_skill: tuple[str, ...] = ()
     stages: tuple[str, ...] = ()
+    not_stages: tuple[str, ...] = ()
     min_stages: int = Field(default=0, ge=0)
     max_stages: int | None = Field(default=None, ge=0)
 
@@ -92,6 +93,7 @@ class Condition(_Spec):
         "skill",
         "not_skill",
         "stages",
+        "not_stages",
         mode="before",
     )(_as_tuple)
 
@@ -312,7 +314,7 @@ class RoutingSpec(_Spec):
             for lane in (*rule.when.lane, *rule.when.not_lane, *rule.when.lanes_all):
                 if lane not in lanes:
                     raise fail(where, label, f"names unknown lane {lane!r}")
-            for stage in rule.when.stages:
+            for stage in (*rule.when.stages, *rule.when.not_stages):
                 if stage not in self.stage_order:
                     raise fail(where, label, f"names unknown stage {stage!r}")
             if isinstance(rule, PlanRule):

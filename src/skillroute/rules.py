@@ -249,6 +249,8 @@ class RuleEngine:
             return False
         if spec.stages and not any(stage in signals.stages for stage in spec.stages):
             return False
+        if any(stage in signals.stages for stage in spec.not_stages):
+            return False
         lane = self._lane(signals, skill)
         if spec.lane and lane not in spec.lane:
             return False
