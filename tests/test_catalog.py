@@ -109,6 +109,12 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
             r"routing.yaml:2: rules\[0\] \(r1\): names unknown stage 'ship'",
         ),
         (
+            "lanes: {one: {}, two: {}}\nstages: [{name: build}, {name: check}]\nrules:\n"
+            "  - name: p1\n    kind: plan\n    reason: x\n"
+            "    steps: [{skill: alpha, when: {lane: three}}]\n",
+            r"routing.yaml:4: rules\[0\] \(p1\): names unknown lane 'three'",
+        ),
+        (
             "rules:\n  - name: r1\n    kind: teleport\n    reason: x\n",
             r"routing.yaml:3: rules.0.kind: .*does not match any of the expected tags",
         ),
@@ -148,6 +154,7 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         "unknown-skill",
         "unknown-lane",
         "unknown-not-stage",
+        "unknown-lane-in-a-plan-step",
         "unknown-kind",
         "regex-signal",
         "unknown-skill-entry",

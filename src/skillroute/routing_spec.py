@@ -311,12 +311,13 @@ class RoutingSpec(_Spec):
             for skill in _rule_skills(rule):
                 if skill not in skills:
                     raise fail(where, label, f"names unknown skill {skill!r}")
-            for lane in (*rule.when.lane, *rule.when.not_lane, *rule.when.lanes_all):
-                if lane not in lanes:
-                    raise fail(where, label, f"names unknown lane {lane!r}")
-            for stage in (*rule.when.stages, *rule.when.not_stages):
-                if stage not in self.stage_order:
-                    raise fail(where, label, f"names unknown stage {stage!r}")
+            for condition in _conditions(rule):
+                for lane in (*condition.lane, *condition.not_lane, *condition.lanes_all):
+                    if lane not in lanes:
+                        raise fail(where, label, f"names unknown lane {lane!r}")
+                for stage in (*condition.stages, *condition.not_stages):
+                    if stage not in self.stage_order:
+                        raise fail(where, label, f"names unknown stage {stage!r}")
             if isinstance(rule, PlanRule):
                 for step in rule.steps:
                     if skills[step.skill].stage not in self.stage_order:
@@ -325,6 +326,12 @@ class RoutingSpec(_Spec):
                             f"(its metadata.stage is {skills[step.skill].stage!r})"
                         )
                         raise fail(where, label, message)
+
+
+def _conditions(rule: Any) -> tuple[Condition, ...]:
+    """A rule's condition and its plan steps' own conditions."""
+    steps = rule.steps if isinstance(rule, PlanRule) else ()
+    return (rule.when, *(step.when for step in steps if step.when is not None))
 
 
 def _rule_skills(rule: Any) -> tuple[str, ...]:
