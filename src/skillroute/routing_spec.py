@@ -335,8 +335,12 @@ def _conditions(rule: Any) -> tuple[Condition, ...]:
 
 
 def _rule_skills(rule: Any) -> tuple[str, ...]:
-    """Every skill name a rule mentions, in its condition and in its action."""
-    named: tuple[str, ...] = (*rule.when.skill, *rule.when.not_skill)
+    """Every skill name a rule mentions, in its conditions and in its action."""
+    named = tuple(
+        skill
+        for condition in _conditions(rule)
+        for skill in (*condition.skill, *condition.not_skill)
+    )
     if isinstance(rule, RouteRule | PreferRule):
         return (*named, rule.skill)
     if isinstance(rule, ReplaceRule):
@@ -344,9 +348,6 @@ def _rule_skills(rule: Any) -> tuple[str, ...]:
     if isinstance(rule, CompanionRule):
         return (*named, rule.skill, *rule.add)
     if isinstance(rule, PlanRule):
-        for step in rule.steps:
-            if step.when is not None:
-                named += (*step.when.skill, *step.when.not_skill)
         return (*named, *(step.skill for step in rule.steps))
     return named
 
