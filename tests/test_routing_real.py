@@ -279,6 +279,30 @@ def test_writing_tests_then_passing_the_gate_is_two_steps(bundled_router: Router
     assert (gate.skill, gate.plan) == ("django-verification", ("django-verification",))
 
 
+@pytest.mark.parametrize(
+    ("task", "lane"),
+    [
+        ("pre-merge checks for our plain python lib (no django): ruff, mypy, pytest", "foundation"),
+        ("replace orm_mode with from_attributes in our schemas", "fastapi"),  # not the Django ORM
+        ("the django orm is slow on this page", "django"),
+    ],
+)
+def test_a_word_inside_another_lanes_phrase_does_not_count(
+    bundled_router: Router, task: str, lane: str
+) -> None:
+    signals = bundled_router.rules.detect(task)
+    assert signals.dominant_lane == lane
+    assert list(signals.lanes) == [lane]
+
+
+def test_a_non_django_gate_names_django_only_to_exclude_it(bundled_router: Router) -> None:
+    result = bundled_router.route(
+        "pre-merge checks for our plain python lib (no django): ruff, mypy, pytest"
+    )
+    assert result.skill == "python-testing"
+    assert "non-django-gate-to-python-testing" in rule_names(result)
+
+
 def test_another_languages_stack_abstains_by_rule(bundled_router: Router) -> None:
     result = bundled_router.route("add helmet and rate limiting to my express api")
     assert result.decision == "abstain"

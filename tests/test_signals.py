@@ -6,7 +6,14 @@ import threading
 
 import pytest
 
-from skillroute.signals import PhraseSet, TokenizedText, phrase_problem, tokenize
+from skillroute.signals import (
+    PhraseSet,
+    Span,
+    TokenizedText,
+    inside_longer,
+    phrase_problem,
+    tokenize,
+)
 
 
 def test_tokenize_splits_words_of_any_script_and_underscores() -> None:
@@ -53,6 +60,25 @@ def test_clauses_are_split_by_punctuation_and_clause_words() -> None:
     found = PhraseSet(["test", "celery"]).find(one_clause)
     assert found.clauses == frozenset({0})
     assert found.starts == (0, 2)
+
+
+def test_spans_cover_every_occurrence_of_each_phrase() -> None:
+    text = TokenizedText("no django here just django free python", [])
+    found = PhraseSet(["django", "no django"]).find(text)
+    assert found.spans == (Span(0, 2, "no django"), Span(1, 2, "django"), Span(4, 5, "django"))
+    assert found.starts == (0, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("span", "inside"),
+    [
+        (Span(1, 2, "django"), True),  # within "no django"
+        (Span(4, 5, "django"), False),  # elsewhere
+        (Span(0, 2, "without django"), False),  # the same extent is not strictly longer
+    ],
+)
+def test_inside_longer_needs_a_strictly_longer_span_around_it(span: Span, inside: bool) -> None:
+    assert inside_longer(span, [Span(0, 2, "no django")]) == inside
 
 
 @pytest.mark.parametrize(

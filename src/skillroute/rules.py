@@ -36,7 +36,7 @@ from skillroute.routing_spec import (
     ReplaceRule,
     RouteRule,
 )
-from skillroute.signals import PhraseSet, TokenizedText
+from skillroute.signals import PhraseSet, Span, TokenizedText, inside_longer
 
 __all__ = ["Outcome", "RuleEngine", "TaskSignals"]
 
@@ -124,8 +124,12 @@ class RuleEngine:
     def detect(self, text: str) -> TaskSignals:
         """Find lane and stage signals in the task text."""
         tokens = TokenizedText(text, self._clause_words)
-        found_lanes = {name: group.find(tokens) for name, group in self._lanes.items()}
-        lanes = {name: found.phrases for name, found in found_lanes.items() if found.phrases}
+        lane_spans = self._lane_spans(tokens)
+        lanes = {
+            name: tuple(dict.fromkeys(span.phrase for span in spans))
+            for name, spans in lane_spans.items()
+            if spans
+        }
         stages: dict[str, tuple[str, ...]] = {}
         where_asked: dict[str, frozenset[int]] = {}
         first_asked: dict[str, int] = {}
@@ -146,7 +150,7 @@ class RuleEngine:
         clauses = frozenset().union(*where_asked.values())
         # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
         mentions = sorted(
-            ((len(found.starts), name) for name, found in found_lanes.items() if found.phrases),
+            ((len(spans), name) for name, spans in lane_spans.items() if spans),
             reverse=True,
         )
         dominant = None
@@ -156,6 +160,24 @@ class RuleEngine:
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
         return TaskSignals(tokens, lanes, stages, dominant, multi_step, first_asked)
+
+    def _lane_spans(self, tokens: TokenizedText) -> dict[str, list[Span]]:
+        """Each lane's phrase occurrences, minus those inside a longer phrase of another lane.
+
+        "plain Python, no Django" mentions the foundation lane twice and Django not at all:
+        the longer phrase says what the shorter one means.
+        """
+        found = {name: group.find(tokens).spans for name, group in self._lanes.items()}
+        return {
+            name: [
+                span
+                for span in spans
+                if not any(
+                    inside_longer(span, theirs) for other, theirs in found.items() if other != name
+                )
+            ]
+            for name, spans in found.items()
+        }
 
     def apply(
         self,

@@ -21,7 +21,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-__all__ = ["Found", "PhraseSet", "TokenizedText", "phrase_problem", "tokenize"]
+__all__ = [
+    "Found",
+    "PhraseSet",
+    "Span",
+    "TokenizedText",
+    "inside_longer",
+    "phrase_problem",
+    "tokenize",
+]
 
 # Clause punctuation: , ; ! ? & + | > → and a full stop that ends a sentence (not "asp.net").
 _TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→]|\.(?=\s|$)")
@@ -116,12 +124,34 @@ class TokenizedText:
         ]
 
 
+class Span(NamedTuple):
+    """One occurrence of a phrase: its first token and one past its last."""
+
+    start: int
+    end: int
+    phrase: str
+
+
 class Found(NamedTuple):
     """Where a `PhraseSet` occurs in a text."""
 
     phrases: tuple[str, ...]  # the phrases found, in declaration order
     clauses: frozenset[int]  # the clause numbers they occur in
     starts: tuple[int, ...]  # their token positions, ascending
+    spans: tuple[Span, ...] = ()  # every occurrence, by position
+
+
+def inside_longer(span: Span, others: Iterable[Span]) -> bool:
+    """Whether ``span`` lies within a strictly longer one of ``others``.
+
+    Example: "django" within "no django".
+    """
+    return any(
+        other.start <= span.start
+        and span.end <= other.end
+        and other.end - other.start > span.end - span.start
+        for other in others
+    )
 
 
 class PhraseSet:
@@ -160,12 +190,13 @@ class PhraseSet:
     def find(self, text: TokenizedText) -> Found:
         """The phrases found, the clauses they occur in and their positions."""
         found: list[str] = []
-        starts: list[int] = []
+        spans: list[Span] = []
         for phrase, words in self._candidates(text):
             here = text.occurrences(words)
             if here:
                 found.append(phrase)
-                starts.extend(here)
-        starts.sort()
+                spans.extend(Span(start, start + len(words), phrase) for start in here)
+        spans.sort()
         clause_of = text.clause_of
-        return Found(tuple(found), frozenset(clause_of[i] for i in starts), tuple(starts))
+        starts = tuple(span.start for span in spans)
+        return Found(tuple(found), frozenset(clause_of[i] for i in starts), starts, tuple(spans))
