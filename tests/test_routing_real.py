@@ -349,6 +349,22 @@ def test_conditional_step_appears_only_when_asked(bundled_router: Router) -> Non
             "train the resnet with mixed precision and checkpointing, then add an eval gate before promotion",
             ("pytorch-patterns", "mle-workflow"),
         ),
+        # "training a ..." asks for the training step as "train a ..." does
+        (
+            "Training a text classifier in PyTorch and then getting it into production with monitoring",
+            ("pytorch-patterns", "mle-workflow"),
+        ),
+        # an IDOR is a security step, "deployable" a ship step
+        (
+            "DRF todo: tests for the refunds endpoints, then fix the IDOR on refund detail, "
+            "then make sure it is deployable",
+            ("django-tdd", "django-security", "django-verification"),
+        ),
+        # "writing a ..." is a build step, like "write a ..."
+        (
+            "Writing a small Python package for parsing GPX files, plus a pytest suite",
+            ("python-patterns", "python-testing"),
+        ),
     ],
 )
 def test_list_style_requests_plan_every_stage_they_name(
