@@ -22,6 +22,8 @@ CHALLENGE_SETS = (
     "challenge7",
     "challenge8",
     "challenge9",
+    "challenge10",
+    "challenge11",
 )  # development sets by other authors
 
 
