@@ -10,6 +10,7 @@ from tests.conftest import FakeEncoder, write_skill
 from skillroute import Router
 from skillroute.calibration import Calibration
 from skillroute.catalog import Catalog
+from skillroute.rules import similarity_decision
 
 
 def fired(result: object) -> list[str]:
@@ -157,3 +158,40 @@ def test_a_question_keeps_its_confident_candidate(frontend_router: Router) -> No
     assert request.plan == question.plan == ("vue-components", "vue-testing", "web-release")
     assert request.skill == "web-release"  # a request leads with the stage it names first
     assert question.skill == question.candidates[0].name != "web-release"
+
+
+@pytest.mark.parametrize(
+    ("scores", "confidence", "decision"),
+    [
+        ((0.80, 0.40), 0.90, "routed"),
+        ((0.80, 0.79), 0.90, "ambiguous"),  # the best two closer than the margin
+        ((0.80, 0.40), 0.20, "abstain"),  # below the confidence bar, whatever the margin
+        ((0.80,), 0.90, "routed"),  # a one-skill catalog has no runner-up
+    ],
+)
+def test_similarity_decision_applies_the_fitted_bars(
+    scores: tuple[float, ...], confidence: float, decision: str
+) -> None:
+    bars = Calibration(platt_a=1.0, platt_b=0.0, abstain_threshold=0.5, ambiguity_margin=0.05)
+    assert similarity_decision(bars, scores, confidence) == decision
+
+
+@pytest.mark.parametrize(
+    ("task", "leads_with_first_stage"),
+    [
+        ("release the vue app: we built the components and tests", True),
+        ("release the vue app: we built the components and tests?", False),  # a question
+    ],
+)
+def test_settle_reads_the_keep_bar_that_fits_the_task(
+    frontend_router: Router, task: str, leads_with_first_stage: bool
+) -> None:
+    """The one decision step routing and fitting share: questions keep a confident top."""
+    bars = frontend_router.calibration.model_copy(
+        update={"plan_keep_confidence": 1.01, "question_keep_confidence": 0.0}
+    )
+    engine = frontend_router.rules
+    ranked = ["vue-components", "web-release", "vue-testing"]
+    outcome = engine.settle(engine.detect(task), ranked, (0.9, 0.5), 0.9, bars)
+    assert outcome.plan == ("vue-components", "vue-testing", "web-release")
+    assert (outcome.primary == "web-release") == leads_with_first_stage

@@ -54,15 +54,15 @@ def _replay(router: Router, text: str) -> list[float]:
     order = batch.top_k(max(_K, 2))
     top_scores = batch.score[np.arange(1)[:, None], order]
     confidences = router.calibration.confidence(top_scores)
-    decision = router.decide(top_scores[0], confidences[0])
+    router.decide(top_scores[0], confidences[0])
     mark()
     names = router.catalog.names
     mark()
     signals = router.rules.detect(clean)
     mark()
     ranked = [names[j] for j in order[0]]
-    confident = bool(confidences[0][0] >= router.calibration.plan_keep_confidence)
-    router.rules.apply(signals, decision, ranked, confident=confident)
+    top_confidence = float(confidences[0][0])
+    router.rules.settle(signals, ranked, top_scores[0], top_confidence, router.calibration)
     mark()
     return [b - a for a, b in pairwise(marks)]
 

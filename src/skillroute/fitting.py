@@ -45,7 +45,6 @@ from skillroute.text import clean_task
 if TYPE_CHECKING:
     from skillroute.catalog import Catalog
     from skillroute.dataset import Dataset
-    from skillroute.result import Decision
     from skillroute.router import Router
     from skillroute.rules import TaskSignals
 
@@ -89,10 +88,10 @@ class _Candidate:
     head_c: float | None
     head_weight: float
     platt: tuple[float, float]
-    threshold: float
-    margin: float
-    keep: float
-    question_keep: float
+    abstain_threshold: float  # the four bars under the names `DecisionBars` reads
+    ambiguity_margin: float
+    plan_keep_confidence: float
+    question_keep_confidence: float
 
 
 def fit_calibration(
@@ -185,10 +184,10 @@ def fit_calibration(
         head_weight=best.head_weight,
         platt_a=best.platt[0],
         platt_b=best.platt[1],
-        abstain_threshold=best.threshold,
-        ambiguity_margin=best.margin,
-        plan_keep_confidence=best.keep,
-        question_keep_confidence=best.question_keep,
+        abstain_threshold=best.abstain_threshold,
+        ambiguity_margin=best.ambiguity_margin,
+        plan_keep_confidence=best.plan_keep_confidence,
+        question_keep_confidence=best.question_keep_confidence,
         arbiter=arbiter,
         fit=FitSummary(
             dataset=dataset.source,
@@ -445,15 +444,11 @@ def _arbiter_groups(router: Router, best: _Candidate, items: _ArbiterItems) -> l
     names = router.catalog.names
     groups: list[_Group] = []
     for i, wanted in enumerate(items.expected):
-        if not wanted or confidence[i] < best.threshold:
+        if not wanted:
             continue
         signal = items.signals[i]
-        keep = best.question_keep if signal.question else best.keep
-        decision: Decision = "ambiguous" if top[i, 0] - top[i, 1] < best.margin else "routed"
         ranked = [names[j] for j in order[i]]
-        outcome = router.rules.apply(
-            signal, decision, ranked, confident=bool(confidence[i] >= keep)
-        )
+        outcome = router.rules.settle(signal, ranked, top[i], float(confidence[i]), best)
         if outcome.primary is None or outcome.decision == "abstain":
             continue
         options = router.options.options(outcome, ranked)

@@ -23,7 +23,7 @@ from skillroute.catalog import Catalog
 from skillroute.encoders import Embeddings, Encoder, SentenceTransformerEncoder
 from skillroute.errors import InputError, SkillrouteWarning
 from skillroute.result import Candidate, Decision, RouteResult
-from skillroute.rules import Outcome, RuleEngine, TaskSignals
+from skillroute.rules import Outcome, RuleEngine, TaskSignals, similarity_decision
 from skillroute.scoring import ScoreBatch, SkillIndex
 from skillroute.text import EMBED_CHARS, clean_task
 
@@ -224,16 +224,11 @@ class Router:
         names = self.catalog.names
         results = []
         for row, text in enumerate(texts):
-            decision = self.decide(top_scores[row], confidences[row])
             ranked = [names[j] for j in order[row]]
             signals = self.rules.detect(text)
-            keep = (
-                self.calibration.question_keep_confidence
-                if signals.question
-                else self.calibration.plan_keep_confidence
+            outcome = self.rules.settle(
+                signals, ranked, top_scores[row], float(confidences[row][0]), self.calibration
             )
-            confident = bool(confidences[row][0] >= keep)
-            outcome = self.rules.apply(signals, decision, ranked, confident=confident)
             if self._arbiter is not None and outcome.primary is not None:
                 options = self.options.options(outcome, ranked)
                 features = self.options.matrix(
@@ -246,11 +241,7 @@ class Router:
 
     def decide(self, scores: np.ndarray, confidences: np.ndarray) -> Decision:
         """Similarity-level decision for one task from its best scores (best first)."""
-        if confidences[0] < self.calibration.abstain_threshold:
-            return "abstain"
-        if len(scores) > 1 and scores[0] - scores[1] < self.calibration.ambiguity_margin:
-            return "ambiguous"
-        return "routed"
+        return similarity_decision(self.calibration, scores, float(confidences[0]))
 
     def _candidates(
         self, batch: ScoreBatch, row: int, indices: np.ndarray, confidences: np.ndarray

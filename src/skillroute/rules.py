@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from skillroute.catalog import Catalog
 from skillroute.result import Decision, FiredRule, Signals
@@ -38,10 +39,49 @@ from skillroute.routing_spec import (
 )
 from skillroute.signals import PhraseSet, Span, TokenizedText, inside_longer
 
-__all__ = ["Outcome", "RuleEngine", "TaskSignals"]
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Scores = Sequence[float] | NDArray[np.float64]
+
+__all__ = ["DecisionBars", "Outcome", "RuleEngine", "TaskSignals", "similarity_decision"]
 
 AnyRule = RouteRule | PreferRule | ReplaceRule | CompanionRule | PlanRule | AbstainRule
 _MAX_REPLACEMENTS = 8  # a replace chain longer than this is a cycle in the rules
+
+
+class DecisionBars(Protocol):
+    """The fitted bars between a ranking and an outcome (a `Calibration` has them)."""
+
+    @property
+    def abstain_threshold(self) -> float:
+        """Below this top confidence, abstain."""
+        ...
+
+    @property
+    def ambiguity_margin(self) -> float:
+        """Best two scores closer than this: ambiguous."""
+        ...
+
+    @property
+    def plan_keep_confidence(self) -> float:
+        """A top candidate this confident stays primary when a plan fires."""
+        ...
+
+    @property
+    def question_keep_confidence(self) -> float:
+        """The same bar for a task that asks a question."""
+        ...
+
+
+def similarity_decision(bars: DecisionBars, top_scores: Scores, top_confidence: float) -> Decision:
+    """Abstain below the confidence bar, ambiguous when the best two are too close."""
+    if top_confidence < bars.abstain_threshold:
+        return "abstain"
+    if len(top_scores) > 1 and top_scores[0] - top_scores[1] < bars.ambiguity_margin:
+        return "ambiguous"
+    return "routed"
 
 
 @dataclass(frozen=True)
@@ -230,6 +270,27 @@ class RuleEngine:
             decision = "routed"
         lane = signals.dominant_lane or self._catalog[primary].lane
         return Outcome(decision, primary, plan, lane, fired, frozenset(replaced))
+
+    def settle(
+        self,
+        signals: TaskSignals,
+        ranked: Sequence[str],
+        top_scores: Scores,
+        top_confidence: float,
+        bars: DecisionBars,
+    ) -> Outcome:
+        """Decide with the fitted bars, then apply the rules: a route before the arbiter.
+
+        Routing and fitting both come through here, so the arbiter learns from exactly
+        the outcomes it will later be shown.
+        """
+        keep = bars.question_keep_confidence if signals.question else bars.plan_keep_confidence
+        return self.apply(
+            signals,
+            similarity_decision(bars, top_scores, top_confidence),
+            ranked,
+            confident=top_confidence >= keep,
+        )
 
     def _preferred(
         self, signals: TaskSignals, ranked: Sequence[str], fired: list[FiredRule]
