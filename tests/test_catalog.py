@@ -141,7 +141,11 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         ),
         (
             "out_of_scope:\n  examples: ['  ']\n",
-            r"routing.yaml:\d+: out_of_scope.examples: .*non-empty",
+            r"routing.yaml:\d+: out_of_scope.examples.0: must be a non-empty string",
+        ),
+        (
+            "skills:\n  alpha:\n    examples: [ok, '  ']\n",
+            r"routing.yaml:\d+: skills.alpha.examples.1: must be a non-empty string",
         ),
         (
             "out_of_scope:\n  exemples: [x]\n",
@@ -162,6 +166,7 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         "duplicate-key",
         "unsatisfiable-stages",
         "blank-out-of-scope-example",
+        "blank-skill-example",
         "misspelt-out-of-scope-key",
         "broken-yaml",
         "not-a-mapping",

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skillroute.errors import RulesError
 from skillroute.signals import phrase_problem
+from skillroute.text import NonBlankText
 from skillroute.yamlio import load_yaml
 
 __all__ = [
@@ -231,8 +232,8 @@ class StageSpec(_Spec):
 class SkillRouting(_Spec):
     """Routing data for one skill that SKILL.md frontmatter cannot hold."""
 
-    examples: tuple[str, ...] = ()
-    implications: tuple[str, ...] = ()
+    examples: tuple[NonBlankText, ...] = ()
+    implications: tuple[NonBlankText, ...] = ()
 
 
 class OutOfScopeSpec(_Spec):
@@ -243,14 +244,7 @@ class OutOfScopeSpec(_Spec):
     alone.
     """
 
-    examples: tuple[str, ...] = ()
-
-    @field_validator("examples")
-    @classmethod
-    def _non_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not text.strip() for text in value):
-            raise ValueError("entries must be non-empty strings")
-        return value
+    examples: tuple[NonBlankText, ...] = ()
 
 
 DEFAULT_CLAUSE_WORDS = ("and", "then", "with", "plus", "also", "before", "after")

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from skillroute.errors import SkillFormatError, SkillrouteWarning, located
+from skillroute.text import NonBlankText
 
 __all__ = ["MAX_DESCRIPTION", "MAX_NAME", "SKILL_FILE", "Skill", "parse_skill_file"]
 
@@ -61,8 +62,8 @@ class Skill(BaseModel):
     allowed_tools: str | None = None
     body: str = ""
     path: Path | None = None
-    examples: tuple[str, ...] = ()
-    implications: tuple[str, ...] = ()
+    examples: tuple[NonBlankText, ...] = ()
+    implications: tuple[NonBlankText, ...] = ()
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -78,14 +79,6 @@ class Skill(BaseModel):
     def _valid_description(cls, value: str) -> str:
         if not value.strip() or len(value) > MAX_DESCRIPTION:
             raise ValueError(f"must be 1-{MAX_DESCRIPTION} characters (got {len(value.strip())})")
-        return value
-
-    @field_validator("examples", "implications")
-    @classmethod
-    def _non_empty_texts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for text in value:
-            if not text.strip():
-                raise ValueError("entries must be non-empty strings")
         return value
 
     @property

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from skillroute.errors import InputError
 
-__all__ = ["EMBED_CHARS", "MAX_TASK_CHARS", "clean_task"]
+__all__ = ["EMBED_CHARS", "MAX_TASK_CHARS", "NonBlankText", "clean_task"]
 
 MAX_TASK_CHARS = 100_000
 EMBED_CHARS = 2_000
@@ -33,3 +36,13 @@ def clean_task(text: object, *, where: str = "task") -> str:
     if not cleaned:
         raise InputError(f"{where} is empty (only whitespace or control characters)")
     return cleaned
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must be a non-empty string")
+    return text
+
+
+NonBlankText = Annotated[str, AfterValidator(_not_blank)]
+"""A catalog text (an example, an implication) with at least one visible character."""
