@@ -452,7 +452,8 @@ def test_shipped_calibration_matches_the_catalog(bundled_router: Router) -> None
 
 
 @pytest.mark.parametrize(
-    ("split", "gain"), [("challenge5", 5), ("dev", 0), ("challenge", -1), ("challenge7", 0)]
+    ("split", "gain"),
+    [("challenge5", 5), ("challenge11", 2), ("dev", 0), ("challenge", -1), ("challenge7", 0)],
 )
 def test_the_arbiter_helps_on_held_out_sets(bundled_router: Router, split: str, gain: int) -> None:
     """Forum posts (challenge5) gain from the arbiter; sets like the fit data lose at most one."""
