@@ -4,6 +4,9 @@ Accepted: any string with at least one visible character, up to `MAX_TASK_CHARS`
 Control characters become spaces; any script is fine (the model may simply find no
 skill).  The encoder sees at most `EMBED_CHARS` characters — MiniLM reads 256 word pieces
 anyway — while rules scan the whole text.
+
+`NonBlankText` is the same boundary for the catalog's own texts (examples,
+implications): one visible character at least.
 """
 
 from __future__ import annotations
