@@ -207,7 +207,9 @@ class RuleEngine:
         "plain Python, no Django" mentions the foundation lane twice and Django not at all:
         the longer phrase says what the shorter one means.
         """
-        found = {name: group.find(tokens).spans for name, group in self._lanes.items()}
+        found = {name: group.spans(tokens) for name, group in self._lanes.items()}
+        if sum(1 for spans in found.values() if spans) < 2:  # nothing to overlap
+            return found
         return {
             name: [
                 span

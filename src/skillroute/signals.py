@@ -138,7 +138,6 @@ class Found(NamedTuple):
     phrases: tuple[str, ...]  # the phrases found, in declaration order
     clauses: frozenset[int]  # the clause numbers they occur in
     starts: tuple[int, ...]  # their token positions, ascending
-    spans: tuple[Span, ...] = ()  # every occurrence, by position
 
 
 def inside_longer(span: Span, others: Iterable[Span]) -> bool:
@@ -190,13 +189,22 @@ class PhraseSet:
     def find(self, text: TokenizedText) -> Found:
         """The phrases found, the clauses they occur in and their positions."""
         found: list[str] = []
-        spans: list[Span] = []
+        starts: list[int] = []
         for phrase, words in self._candidates(text):
             here = text.occurrences(words)
             if here:
                 found.append(phrase)
-                spans.extend(Span(start, start + len(words), phrase) for start in here)
-        spans.sort()
+                starts.extend(here)
+        starts.sort()
         clause_of = text.clause_of
-        starts = tuple(span.start for span in spans)
-        return Found(tuple(found), frozenset(clause_of[i] for i in starts), starts, tuple(spans))
+        return Found(tuple(found), frozenset(clause_of[i] for i in starts), tuple(starts))
+
+    def spans(self, text: TokenizedText) -> list[Span]:
+        """Every occurrence of every phrase, by position (for overlaps between sets)."""
+        spans = [
+            Span(start, start + len(words), phrase)
+            for phrase, words in self._candidates(text)
+            for start in text.occurrences(words)
+        ]
+        spans.sort()
+        return spans
