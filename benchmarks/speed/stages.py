@@ -3,7 +3,7 @@
 cProfile inflates code made of many small Python calls (rules, phrase matching) far more
 than numpy calls, so its shares can mislead. This module replays one task through the
 same public steps `Router.route` takes (clean, embed, score, rank and calibrate, rule
-detection, rule application) and times each with ``perf_counter``; whatever the full
+detection, then the decision and the rules in `RuleEngine.settle`) and times each with ``perf_counter``; whatever the full
 ``route`` costs beyond their sum is building the candidates and the pydantic
 `RouteResult`. ``catalog.names`` is timed on its own because ``_route_clean`` reads it
 once per ranked candidate, and it rebuilds a tuple of every skill name on each read.
@@ -31,10 +31,10 @@ STAGES = (
     "clean_task",
     "embed (instant encoder + checks)",
     "score (cosine + head)",
-    "rank + calibrate + decide",
+    "rank + calibrate",
     "catalog.names (one read)",
     "rules.detect",
-    "rules.apply",
+    "rules.settle (decide + apply)",
 )
 
 
@@ -54,7 +54,6 @@ def _replay(router: Router, text: str) -> list[float]:
     order = batch.top_k(max(_K, 2))
     top_scores = batch.score[np.arange(1)[:, None], order]
     confidences = router.calibration.confidence(top_scores)
-    router.decide(top_scores[0], confidences[0])
     mark()
     names = router.catalog.names
     mark()

@@ -22,8 +22,8 @@ from skillroute.calibration import CALIBRATION_FILE, Calibration, load_calibrati
 from skillroute.catalog import Catalog
 from skillroute.encoders import Embeddings, Encoder, SentenceTransformerEncoder
 from skillroute.errors import InputError, SkillrouteWarning
-from skillroute.result import Candidate, Decision, RouteResult
-from skillroute.rules import Outcome, RuleEngine, TaskSignals, similarity_decision
+from skillroute.result import Candidate, RouteResult
+from skillroute.rules import Outcome, RuleEngine, TaskSignals
 from skillroute.scoring import ScoreBatch, SkillIndex
 from skillroute.text import EMBED_CHARS, clean_task
 
@@ -238,10 +238,6 @@ class Router:
             candidates = self._candidates(batch, row, order[row][:k], confidences[row])
             results.append(self._result(outcome, candidates, signals, float(confidences[row][0])))
         return results
-
-    def decide(self, scores: np.ndarray, confidences: np.ndarray) -> Decision:
-        """Similarity-level decision for one task from its best scores (best first)."""
-        return similarity_decision(self.calibration, scores, float(confidences[0]))
 
     def _candidates(
         self, batch: ScoreBatch, row: int, indices: np.ndarray, confidences: np.ndarray
