@@ -151,6 +151,10 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
             "out_of_scope:\n  exemples: [x]\n",
             r"routing.yaml:\d+: out_of_scope.exemples: Extra inputs",
         ),
+        (
+            "out_of_scope:\n  homonyms: [celery, 'c++']\n",
+            r"routing.yaml:\d+: out_of_scope.homonyms: .*letters and digits only",
+        ),
         ("rules: [\n", r"routing.yaml:2: invalid YAML"),
         ("- just a list\n", r"routing.yaml:1: must be a mapping"),
     ],
@@ -168,6 +172,7 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         "blank-out-of-scope-example",
         "blank-skill-example",
         "misspelt-out-of-scope-key",
+        "non-literal-homonym",
         "broken-yaml",
         "not-a-mapping",
     ],

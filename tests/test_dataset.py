@@ -24,6 +24,7 @@ CHALLENGE_SETS = (
     "challenge9",
     "challenge10",
     "challenge11",
+    "challenge12",
 )  # development sets by other authors
 
 

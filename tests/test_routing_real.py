@@ -194,6 +194,25 @@ def test_everyday_requests_that_share_a_word_abstain_by_rule(
     assert ("everyday-out-of-scope" in rule_names(result)) == (skill is None)
 
 
+@pytest.mark.parametrize(
+    ("task", "skill"),
+    [
+        ("is celery juice worth drinking every morning", None),
+        ("best insulated flask to keep soup hot on a winter hike", None),
+        ("does a headlamp or a torch work better for night fishing", None),
+        # the same words in their domain sense keep their route
+        ("celery beat sends the same task twice after we scaled to two pods", "django-celery"),
+        ("torch.compile makes the first training step very slow", "pytorch-patterns"),
+    ],
+)
+def test_a_task_that_stands_only_on_a_homonym_abstains(
+    bundled_router: Router, task: str, skill: str | None
+) -> None:
+    result = bundled_router.route(task)
+    assert result.skill == skill
+    assert ("everyday-sense" in rule_names(result)) == (skill is None)
+
+
 def test_shipped_head_has_the_out_of_scope_class(bundled_router: Router) -> None:
     head = bundled_router.calibration.head
     assert head is not None and head.out_of_scope

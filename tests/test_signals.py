@@ -74,6 +74,21 @@ def test_spans_cover_every_occurrence_of_each_phrase() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "phrases", "expected"),
+    [
+        ("Is celery juice good for you?", ["celery"], "is juice good for you?"),
+        ("torch.compile is slow", ["torch"], ".compile is slow"),  # only the token goes
+        ("a pipeline for crude oil pipelines", ["pipeline*"], "a for crude oil"),
+        ("ball python, corn snake", ["ball python"], ", corn snake"),
+        ("nothing to cut here", ["celery"], "nothing to cut here"),
+    ],
+)
+def test_without_cuts_only_the_matched_tokens(text: str, phrases: list[str], expected: str) -> None:
+    tokens = TokenizedText(text, [])
+    assert tokens.without(PhraseSet(phrases).spans(tokens)) == expected
+
+
+@pytest.mark.parametrize(
     ("span", "inside"),
     [
         (Span(1, 2, "django"), True),  # within "no django"

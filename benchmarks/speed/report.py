@@ -228,12 +228,10 @@ def _stage_table(rows: list[dict[str, Any]]) -> list[str]:
     for stage in rows[0]["stages"]["p50_us"]:
         cells = [f"{r['stages']['p50_us'][stage]:.0f}" for r in rows]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    reads = rows[0]["stages"]["catalog_names_reads_per_route"]
     extra = [
-        (f"candidates + `RouteResult` (remainder; `catalog.names` read {reads}x)",
-         "candidates_and_result_p50_us"),
+        ("candidates + `RouteResult` (remainder)", "candidates_and_result_p50_us"),
         ("full `route` p50", "route_p50_us"),
-    ]  # fmt: skip
+    ]
     for label, key in extra:
         lines.append(f"| {label} | " + " | ".join(f"{r['stages'][key]:.0f}" for r in rows) + " |")
     return [*lines, ""]

@@ -2,11 +2,10 @@
 
 cProfile inflates code made of many small Python calls (rules, phrase matching) far more
 than numpy calls, so its shares can mislead. This module replays one task through the
-same public steps `Router.route` takes (clean, embed, score, rank and calibrate, rule
-detection, then the decision and the rules in `RuleEngine.settle`) and times each with ``perf_counter``; whatever the full
-``route`` costs beyond their sum is building the candidates and the pydantic
-`RouteResult`. ``catalog.names`` is timed on its own because ``_route_clean`` reads it
-once per ranked candidate, and it rebuilds a tuple of every skill name on each read.
+same steps `Router.route` takes (clean, embed, score, rank and calibrate, rule detection,
+the decision and the rules in `RuleEngine.settle`, the arbiter, the everyday-sense check)
+and times each with ``perf_counter``; whatever the full ``route`` costs beyond their sum
+is building the candidates and the pydantic `RouteResult`.
 
 Replaying internals ties this module to the router's current steps: if `Router` changes,
 update `_replay` (the full-route figure stays authoritative either way).
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from skillroute import Router
+from skillroute.arbiter import OPTION_DEPTH
 from skillroute.text import clean_task
 
 __all__ = ["stage_breakdown"]
@@ -35,6 +35,8 @@ STAGES = (
     "catalog.names (one read)",
     "rules.detect",
     "rules.settle (decide + apply)",
+    "arbiter (options + features + choice)",
+    "everyday check",
 )
 
 
@@ -51,7 +53,7 @@ def _replay(router: Router, text: str) -> list[float]:
     mark()
     batch = router.score(queries)
     mark()
-    order = batch.top_k(max(_K, 2))
+    order = batch.top_k(max(_K, router.rules.depth, OPTION_DEPTH))
     top_scores = batch.score[np.arange(1)[:, None], order]
     confidences = router.calibration.confidence(top_scores)
     mark()
@@ -61,7 +63,19 @@ def _replay(router: Router, text: str) -> list[float]:
     mark()
     ranked = [names[j] for j in order[0]]
     top_confidence = float(confidences[0][0])
-    router.rules.settle(signals, ranked, top_scores[0], top_confidence, router.calibration)
+    outcome = router.rules.settle(
+        signals, ranked, top_scores[0], top_confidence, router.calibration
+    )
+    mark()
+    arbiter = router._arbiter
+    if arbiter is not None and outcome.primary is not None:
+        options = router.options.options(outcome, ranked)
+        features = router.options.matrix(
+            options, batch.score[0], batch.similarity[0], signals, outcome
+        )
+        outcome = arbiter.settle(outcome, options[arbiter.choose(features)])
+    mark()
+    router._check_everyday(batch, [signals], [outcome])
     mark()
     return [b - a for a, b in pairwise(marks)]
 
@@ -86,11 +100,9 @@ def stage_breakdown(router: Router, texts: Sequence[str]) -> dict[str, Any]:
     per_stage = np.array([_replay(router, text) for text in texts])
     stages = {name: _p50_us(per_stage[:, i]) for i, name in enumerate(STAGES)}
     full = _p50_us(_route_times(router.route, texts))
-    names_reads = _K  # _route_clean reads catalog.names once per ranked candidate
-    accounted = sum(stages.values()) + (names_reads - 1) * stages["catalog.names (one read)"]
+    accounted = sum(stages.values())
     return {
         "p50_us": stages,
-        "catalog_names_reads_per_route": names_reads,
         "route_p50_us": full,
         "candidates_and_result_p50_us": max(full - accounted, 0.0),
     }

@@ -22,9 +22,11 @@ from skillroute.calibration import CALIBRATION_FILE, Calibration, load_calibrati
 from skillroute.catalog import Catalog
 from skillroute.encoders import Embeddings, Encoder, SentenceTransformerEncoder
 from skillroute.errors import InputError, SkillrouteWarning
+from skillroute.everyday import EverydayCheck
 from skillroute.result import Candidate, RouteResult
 from skillroute.rules import Outcome, RuleEngine, TaskSignals
 from skillroute.scoring import ScoreBatch, SkillIndex
+from skillroute.signals import PhraseSet
 from skillroute.text import EMBED_CHARS, clean_task
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class Router:
         else:
             self.cache = cache or None
         self.rules = RuleEngine(catalog)
+        self.everyday = EverydayCheck(PhraseSet(catalog.routing.out_of_scope.homonyms))
         self.options = OptionFeatures(catalog)
         self.calibration = self._usable(self._resolve(calibration))
         self._index: SkillIndex | None = None
@@ -222,22 +225,54 @@ class Router:
         top_scores = batch.score[rows, order]
         confidences = self.calibration.confidence(top_scores)
         names = self.catalog.names
-        results = []
-        for row, text in enumerate(texts):
+        signals = [self.rules.detect(text) for text in texts]
+        outcomes = []
+        for row, task in enumerate(signals):
             ranked = [names[j] for j in order[row]]
-            signals = self.rules.detect(text)
             outcome = self.rules.settle(
-                signals, ranked, top_scores[row], float(confidences[row][0]), self.calibration
+                task, ranked, top_scores[row], float(confidences[row][0]), self.calibration
             )
             if self._arbiter is not None and outcome.primary is not None:
                 options = self.options.options(outcome, ranked)
                 features = self.options.matrix(
-                    options, batch.score[row], batch.similarity[row], signals, outcome
+                    options, batch.score[row], batch.similarity[row], task, outcome
                 )
                 outcome = self._arbiter.settle(outcome, options[self._arbiter.choose(features)])
-            candidates = self._candidates(batch, row, order[row][:k], confidences[row])
-            results.append(self._result(outcome, candidates, signals, float(confidences[row][0])))
-        return results
+            outcomes.append(outcome)
+        self._check_everyday(batch, signals, outcomes)
+        return [
+            self._result(
+                outcome,
+                self._candidates(batch, row, order[row][:k], confidences[row]),
+                signals[row],
+                float(confidences[row][0]),
+            )
+            for row, outcome in enumerate(outcomes)
+        ]
+
+    def _check_everyday(
+        self, batch: ScoreBatch, signals: list[TaskSignals], outcomes: list[Outcome]
+    ) -> None:
+        """Abstain on routed tasks that lean out of scope and stand only on homonyms.
+
+        The few suspects are embedded again, without their homonyms, in one encoder call.
+        """
+        if not self.everyday or batch.no_skill is None:
+            return
+        suspects = []
+        for row, outcome in enumerate(outcomes):
+            if outcome.primary is None or not self.everyday.leans_out(float(batch.no_skill[row])):
+                continue
+            masked = self.everyday.masked(signals[row].text)
+            if masked is not None:
+                suspects.append((row, masked))
+        if not suspects:
+            return
+        rescored = self.score(self.embed_tasks([masked.text for _, masked in suspects]))
+        confidences = self.calibration.confidence(rescored.score.max(axis=1))
+        for (row, masked), confidence in zip(suspects, confidences, strict=True):
+            if confidence < self.calibration.abstain_threshold:
+                outcomes[row] = self.everyday.abstain(outcomes[row], masked.words)
 
     def _candidates(
         self, batch: ScoreBatch, row: int, indices: np.ndarray, confidences: np.ndarray

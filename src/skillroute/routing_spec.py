@@ -237,14 +237,23 @@ class SkillRouting(_Spec):
 
 
 class OutOfScopeSpec(_Spec):
-    """Requests no skill of the catalog should take.
+    """Where the catalog ends: example requests no skill should take, and homonyms.
 
-    They are never matched by similarity: they train the linear head's out-of-scope
-    class, so the router learns where the catalog ends instead of relying on a threshold
-    alone.
+    The examples are never matched by similarity: they train the linear head's
+    out-of-scope class, so the router learns where the catalog ends instead of relying on
+    a threshold alone.  ``homonyms`` are domain words with an everyday sense ("celery",
+    "torch", "flask"): a task that leans out of scope and would be abstained on without
+    them is out of scope (see `skillroute.everyday`).
     """
 
     examples: tuple[NonBlankText, ...] = ()
+    homonyms: tuple[str, ...] = ()
+    coerce_lists = field_validator("homonyms", mode="before")(_as_tuple)
+
+    @field_validator("homonyms")
+    @classmethod
+    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(value)
 
 
 DEFAULT_CLAUSE_WORDS = ("and", "then", "with", "plus", "also", "before", "after")

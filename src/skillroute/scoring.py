@@ -44,8 +44,14 @@ class LinearHead:
 
     def probabilities(self, queries: Embeddings) -> FloatArray:
         """P(skill | task) for each row of ``queries`` (skills only, catalog order)."""
+        return self.split(queries)[0]
+
+    def split(self, queries: Embeddings) -> tuple[FloatArray, FloatArray | None]:
+        """P(skill | task) per skill, and P(no skill | task) (None without that class)."""
         probabilities = softmax(queries @ self.weights.T + self.bias)
-        return probabilities[:, :-1] if self.out_of_scope else probabilities
+        if not self.out_of_scope:
+            return probabilities, None
+        return probabilities[:, :-1], probabilities[:, -1]
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class ScoreBatch:
     similarity: FloatArray  # (batch, n_skills): best cosine per skill
     score: FloatArray  # (batch, n_skills): what candidates are ranked by
     text_similarity: NDArray[np.float32]  # (batch, n_texts): for "which text matched"
+    no_skill: FloatArray | None = None  # (batch,): the head's P(no skill), when it has that class
 
     def top_k(self, k: int) -> NDArray[np.intp]:
         """Indices of the k best skills per task, best first (ties: catalog order).
@@ -106,9 +113,9 @@ class SkillIndex:
         similarity = np.maximum.reduceat(text_similarity, self.starts, axis=1).astype(np.float64)
         if head is None or head_weight == 0.0:
             return ScoreBatch(similarity, similarity, text_similarity)
-        probabilities = head.probabilities(queries)
+        probabilities, no_skill = head.split(queries)
         score = head_weight * probabilities + (1.0 - head_weight) * similarity
-        return ScoreBatch(similarity, score, text_similarity)
+        return ScoreBatch(similarity, score, text_similarity, no_skill)
 
     def best_text(self, batch: ScoreBatch, row: int, skill: int) -> int:
         """Index (within the skill's texts) of the text most similar to task ``row``."""

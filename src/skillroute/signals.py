@@ -75,7 +75,8 @@ class TokenizedText:
     """A task's tokens, a position index and clause numbers, shared by every matcher."""
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
-        tokens = _TOKEN.findall(text.casefold())
+        self._folded = text.casefold()
+        tokens = _TOKEN.findall(self._folded)
         separators = frozenset(word.casefold() for word in clause_words)
         positions: dict[str, list[int]] = {}
         clause_of: list[int] = []
@@ -91,6 +92,20 @@ class TokenizedText:
         self._positions = positions
         self._prefix_cache: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
+
+    def without(self, spans: Iterable[Span]) -> str:
+        """The (case-folded) text with the tokens of ``spans`` cut out, spaces collapsed.
+
+        Only the matched tokens go: "torch.compile" without "torch" is ".compile".
+        """
+        cut = {index for span in spans for index in range(span.start, span.end)}
+        pieces, last = [], 0
+        for index, match in enumerate(_TOKEN.finditer(self._folded)):
+            if index in cut:
+                pieces.append(self._folded[last : match.start()])
+                last = match.end()
+        pieces.append(self._folded[last:])
+        return " ".join("".join(pieces).split())
 
     def starts(self, word: _Word) -> Sequence[int]:
         """Positions where ``word`` occurs."""
