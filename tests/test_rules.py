@@ -40,6 +40,15 @@ def test_route_rule_settles_a_framework_choice(frontend_router: Router) -> None:
     assert result.decision == "routed"
 
 
+def test_a_route_rules_skill_anchors_the_plan_it_is_not_a_step_of(
+    frontend_router: Router,
+) -> None:
+    result = frontend_router.route("react or vue? in vue we'd build components, then add tests")
+    assert result.skill == "frontend-core"  # the choice comes first, then the lane's steps
+    assert result.plan == ("frontend-core", "vue-components", "vue-testing")
+    assert fired(result)[:2] == ["framework-choice", "vue-fan-out"]
+
+
 def test_abstain_rule_overrides_similarity(frontend_router: Router) -> None:
     result = frontend_router.route("test django components")
     assert result.decision == "abstain"

@@ -11,7 +11,7 @@ catalog's ``routing.yaml`` (see `skillroute.routing_spec`).  Order of applicatio
    ("build the API, then ship it") or for three or more stages: the steps between the
    earliest and the latest stage asked for, counting the primary skill's own stage (each
    step's ``include`` can narrow or widen that), led by the step for the stage the task
-   names first;
+   names first (a route rule's skill that is no step leads, ahead of the steps);
 5. ``companion`` rules, adding skills after a step.
 
 Every rule that changes the outcome is reported with a one-line effect; a prefer rule
@@ -265,7 +265,9 @@ class RuleEngine:
             plan, stands_for = planned
             if chosen_stage is not None:
                 stands_for.setdefault(primary, set()).add(chosen_stage)
-            if not ((confident or forced) and primary in plan):
+            if forced and primary not in plan:
+                plan = (primary, *plan)  # a route rule's skill anchors the plan it leads
+            elif not ((confident or forced) and primary in plan):
                 primary = self._lead(plan, stands_for, signals, primary)
         plan = self._with_companions(plan, signals, fired)
         if decision == "ambiguous" and self._resolves_tie(settled, fired, signals, ranked, primary):
