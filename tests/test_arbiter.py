@@ -174,10 +174,12 @@ def groups(n: int, rules_right: float, seed: int = 0) -> list[tuple[np.ndarray, 
 def test_fit_keeps_an_arbiter_only_when_it_beats_the_rules_out_of_fold() -> None:
     learned = _fit_arbiter(groups(60, rules_right=0.5), random_state=0)
     assert learned is not None and learned.cv_gain > 0 and learned.groups == 60
+    assert learned.cv_log_likelihood_gain > 0  # likelier right options than the rules alone
     arbiter = learned.to_arbiter()
     question_row = groups(1, 0.5, seed=3)[0][0]
     question_row[:, feature("rules_choice_question")] = 1.0
     question_row[:, feature("top_question")] = [0.0, 1.0]
     assert arbiter.choose(question_row) == 1
-    assert _fit_arbiter(groups(60, rules_right=1.0), random_state=0) is None  # nothing to gain
+    # the rules are always right: an arbiter that never overrules them has nothing to add
+    assert _fit_arbiter(groups(60, rules_right=1.0), random_state=0) is None
     assert _fit_arbiter(groups(9, rules_right=0.5), random_state=0) is None  # too little data

@@ -83,6 +83,11 @@ class ArbiterParams(BaseModel):
         description="fit items the arbiter got right minus those the rules alone got right, "
         "out of fold"
     )
+    cv_log_likelihood_gain: float = Field(
+        default=0.0,
+        description="out-of-fold log-likelihood of the right options, the arbiter's minus "
+        "the rules-alone model's",
+    )
 
     @model_validator(mode="after")
     def _one_weight_per_feature(self) -> ArbiterParams:

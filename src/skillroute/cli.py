@@ -305,7 +305,8 @@ def _arbiter_summary(calibration: Calibration) -> str:
         return "none (it did not beat the rules' choice out of fold)"
     return (
         f"C={arbiter.c}, learned from {arbiter.groups} items, "
-        f"{arbiter.cv_gain:+d} items right out of fold against the rules alone"
+        f"{arbiter.cv_gain:+d} items right and log-likelihood "
+        f"{arbiter.cv_log_likelihood_gain:+.1f} out of fold against the rules alone"
     )
 
 
