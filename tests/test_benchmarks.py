@@ -19,10 +19,15 @@ from benchmarks.metatool.data import load as load_metatool
 from benchmarks.metrics import abstention_metrics, ranking_metrics
 from benchmarks.report import to_markdown
 from benchmarks.skillroute_system import SkillrouteSystem, sanitize_names
+from benchmarks.speed.run import _reference
+from benchmarks.speed.synthetic import overhead_router
+from benchmarks.speed.texts import TaskTexts
 from benchmarks.splits import seeded_sample, stratified_halves
 from benchmarks.systems import Prediction, RouteSpec
 from benchmarks.thresholds import fit_abstain_threshold
 from tests.conftest import FakeEncoder
+
+from skillroute import Router
 
 
 def prediction(label: str | None, *ranked: str) -> Prediction:
@@ -258,3 +263,17 @@ def test_report_renders_each_system_and_names_failures() -> None:
     )
     assert "| semantic-router | unavailable | | | | | | | | | |" in page
     assert "- semantic-router: unavailable: not installed" in page
+
+
+@pytest.mark.parametrize("n_skills", [12, 40])
+def test_speed_routers_have_real_vectors_for_every_text_a_route_embeds(
+    bundled_router: Router, n_skills: int
+) -> None:
+    # the everyday-sense check embeds "is juice worth drinking..." a second time: the
+    # instant encoder must know that text too, or the overhead benchmark stops
+    tasks = ["is celery juice worth drinking every morning", "add retries to my celery task"]
+    reference = _reference(bundled_router, TaskTexts(tasks, latency_n=2, batch_n=2, seed=0))
+    router = overhead_router(n_skills, reference, seed=0)
+    juice, retries = router.route_batch(tasks)
+    assert juice.decision == "abstain" and "everyday-sense" in [r.name for r in juice.rules]
+    assert retries.skill == "django-celery"

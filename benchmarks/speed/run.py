@@ -110,12 +110,18 @@ def _model_part(
 
 
 def _reference(router: Router, texts: TaskTexts) -> ReferenceVectors:
-    """The real vectors of the bundled skill texts (from the index) and of every task."""
+    """The real vectors of the bundled skill texts (from the index) and of every task.
+
+    A task with a homonym may be embedded a second time without it (the everyday-sense
+    check), so those texts get their real vectors too.
+    """
     skill_texts = [text for group in router.catalog.routing_texts() for text in group]
     tasks = texts.distinct()
-    vectors = np.concatenate([router.index.embeddings, router.encoder.encode(tasks)])
+    masked = (router.everyday.masked(router.rules.detect(task).text) for task in tasks)
+    encoded = list(dict.fromkeys([*tasks, *(m.text for m in masked if m is not None)]))
+    vectors = np.concatenate([router.index.embeddings, router.encoder.encode(encoded)])
     return ReferenceVectors(
-        router.encoder.model_id, (*skill_texts, *tasks), vectors.astype(np.float32), tuple(tasks)
+        router.encoder.model_id, (*skill_texts, *encoded), vectors.astype(np.float32), tuple(tasks)
     )
 
 

@@ -12,8 +12,8 @@ examples. The bundled texts and the tasks keep the real model's vectors; generat
 get random unit vectors (cost does not depend on the values, and random directions stay
 below the real skills' similarities, so the decisions stay comparable: the run reports
 them). Its calibration is the bundled one with a head widened to N rows: the fitted rows
-for the 12 real skills, small random rows with a low bias for the rest, so the head's
-matrix product and softmax are paid at full size.
+for the 12 real skills and the "no skill" class, small random rows with a low bias for
+the rest, so the head's matrix product and softmax are paid at full size.
 
 This module must not import torch: the memory probe builds the 10,000-skill router in a
 child process from a saved `ReferenceVectors` file.
@@ -197,8 +197,15 @@ def widened_calibration(catalog: Catalog, fitted: Calibration, seed: int) -> Cal
         if name in row_of:
             weights[row] = source.weights[row_of[name]]
             bias[row] = source.bias[row_of[name]]
+    if source.out_of_scope:  # keep the fitted "no skill" row last, as the head expects
+        weights = np.concatenate([weights, source.weights[-1:]])
+        bias = np.concatenate([bias, source.bias[-1:]])
     head = HeadParams.model_construct(
-        skills=catalog.names, weights=weights, bias=bias, c=fitted.head.c
+        skills=catalog.names,
+        weights=weights,
+        bias=bias,
+        c=fitted.head.c,
+        out_of_scope=source.out_of_scope,
     )
     return fitted.model_copy(update={"head": head, "catalog_fingerprint": None})
 

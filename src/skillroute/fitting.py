@@ -472,10 +472,10 @@ def _fit_arbiter(groups: Sequence[_Group], random_state: int) -> ArbiterParams |
     rules alone, as a model too: a logistic fit on the "rules' choice" feature only.  It
     must give the right options more probability (a higher log-likelihood, summed over
     the held-out groups), must not get fewer items right, and must overrule the rules at
-    least once (else it has nothing to add).  The count alone moves by
-    a few items of ~800 with any change to the rules, and once flipped the arbiter away
-    while it was worth 4-10 items on sets it never learns from; the likelihood sees
-    every group, not only the few where the best option changes.
+    least once (else it has nothing to add).  The count alone moves by a few items of
+    ~800 with any change to the rules, and once flipped the arbiter away while it was
+    worth 4-10 items on sets it never learns from; the likelihood sees every group, not
+    only the few where the best option changes.
     """
     if len(groups) < _ARBITER_MIN_GROUPS:
         return None
