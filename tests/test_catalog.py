@@ -235,3 +235,17 @@ def test_out_of_scope_examples_join_the_fingerprint_and_the_leakage_check(
     assert catalog.out_of_scope_examples == ("Boil an EGG", "tune a guitar")
     assert catalog.fingerprint() != before
     assert "boil an egg" in catalog.example_texts()
+
+
+def test_a_single_phrase_may_be_written_without_a_list(two_skills: Path) -> None:
+    write_routing(
+        two_skills,
+        "lanes:\n  one: {signals: alpha}\n  two: {}\nstages:\n  - {name: build, signals: build it, "
+        "weak_signals: add a}\n  - {name: check}\nout_of_scope:\n  homonyms: celery\nrules:\n"
+        "  - {name: r1, kind: route, skill: beta, reason: x, when: {any: 'secur*'}}\n",
+    )
+    spec = Catalog.from_dir(two_skills).routing
+    assert spec.lanes["one"].signals == ("alpha",)
+    assert (spec.stages[0].signals, spec.stages[0].weak_signals) == (("build it",), ("add a",))
+    assert spec.out_of_scope.homonyms == ("celery",)
+    assert spec.rules[0].when.any == ("secur*",)

@@ -149,13 +149,11 @@ class Arbiter:
             plan = (choice,)
         elif choice not in plan:
             plan = (choice, *plan)
-        fired = [
-            *outcome.fired,
-            FiredRule.model_construct(
-                name="arbiter",
-                kind="learned",
-                reason="learned from labelled tasks how far to trust the rules and similarity",
-                effect=f"{outcome.primary} → {choice}",
-            ),
-        ]
-        return Outcome(outcome.decision, choice, plan, outcome.lane, fired, outcome.replaced)
+        fired = FiredRule.learned(
+            "arbiter",
+            reason="learned from labelled tasks how far to trust the rules and similarity",
+            effect=f"{outcome.primary} → {choice}",
+        )
+        return Outcome(
+            outcome.decision, choice, plan, outcome.lane, [*outcome.fired, fired], outcome.replaced
+        )

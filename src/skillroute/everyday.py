@@ -66,13 +66,9 @@ class EverydayCheck:
     def abstain(outcome: Outcome, words: tuple[str, ...]) -> Outcome:
         """The outcome turned into an abstention that names the homonyms."""
         quoted = ", ".join(f"'{word}'" for word in words)
-        fired = [
-            *outcome.fired,
-            FiredRule.model_construct(
-                name="everyday-sense",
-                kind="learned",
-                reason="the task leans out of scope and shares only homonyms with the catalog",
-                effect=f"abstain: out of scope without {quoted} (everyday sense)",
-            ),
-        ]
-        return Outcome("abstain", None, (), outcome.lane, fired)
+        fired = FiredRule.learned(
+            "everyday-sense",
+            reason="the task leans out of scope and shares only homonyms with the catalog",
+            effect=f"abstain: out of scope without {quoted} (everyday sense)",
+        )
+        return Outcome("abstain", None, (), outcome.lane, [*outcome.fired, fired])

@@ -39,6 +39,11 @@ class FiredRule(_Frozen):
     reason: str
     effect: str
 
+    @classmethod
+    def learned(cls, name: str, reason: str, effect: str) -> FiredRule:
+        """An entry for a fitted model's decision (kind ``learned``), not a catalog rule."""
+        return cls.model_construct(name=name, kind="learned", reason=reason, effect=effect)
+
 
 class Signals(_Frozen):
     """Words of the task that signalled lanes and lifecycle stages."""

@@ -20,7 +20,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from skillroute.errors import RulesError
 from skillroute.signals import phrase_problem
@@ -61,6 +70,10 @@ def _check_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
     return phrases
 
 
+# Signal phrases: a single string is a list of one; each must be literal words.
+Phrases = Annotated[tuple[str, ...], BeforeValidator(_as_tuple), AfterValidator(_check_phrases)]
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -71,9 +84,9 @@ class Condition(_Spec):
     Phrases are literal words matched case-insensitively; ``*`` ends a prefix word.
     """
 
-    any: tuple[str, ...] = ()
-    all: tuple[str, ...] = ()
-    none: tuple[str, ...] = ()
+    any: Phrases = ()
+    all: Phrases = ()
+    none: Phrases = ()
     lane: tuple[str, ...] = ()
     not_lane: tuple[str, ...] = ()
     lanes_all: tuple[str, ...] = ()
@@ -85,9 +98,6 @@ class Condition(_Spec):
     max_stages: int | None = Field(default=None, ge=0)
 
     coerce_lists = field_validator(
-        "any",
-        "all",
-        "none",
         "lane",
         "not_lane",
         "lanes_all",
@@ -105,11 +115,6 @@ class Condition(_Spec):
                 f"max_stages {self.max_stages} < min_stages {self.min_stages}: it never holds"
             )
         return self
-
-    @field_validator("any", "all", "none")
-    @classmethod
-    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_phrases(value)
 
 
 class _RuleBase(_Spec):
@@ -202,13 +207,7 @@ Rule = Annotated[
 class LaneSpec(_Spec):
     """A lane (a framework or domain) and the phrases that signal it in a task."""
 
-    signals: tuple[str, ...] = ()
-    coerce_lists = field_validator("signals", mode="before")(_as_tuple)
-
-    @field_validator("signals")
-    @classmethod
-    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_phrases(value)
+    signals: Phrases = ()
 
 
 class StageSpec(_Spec):
@@ -219,14 +218,8 @@ class StageSpec(_Spec):
     """
 
     name: str = Field(min_length=1)
-    signals: tuple[str, ...] = ()
-    weak_signals: tuple[str, ...] = ()
-    coerce_lists = field_validator("signals", "weak_signals", mode="before")(_as_tuple)
-
-    @field_validator("signals", "weak_signals")
-    @classmethod
-    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_phrases(value)
+    signals: Phrases = ()
+    weak_signals: Phrases = ()
 
 
 class SkillRouting(_Spec):
@@ -247,13 +240,7 @@ class OutOfScopeSpec(_Spec):
     """
 
     examples: tuple[NonBlankText, ...] = ()
-    homonyms: tuple[str, ...] = ()
-    coerce_lists = field_validator("homonyms", mode="before")(_as_tuple)
-
-    @field_validator("homonyms")
-    @classmethod
-    def _phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_phrases(value)
+    homonyms: Phrases = ()
 
 
 DEFAULT_CLAUSE_WORDS = ("and", "then", "with", "plus", "also", "before", "after")
