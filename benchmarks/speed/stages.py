@@ -67,15 +67,9 @@ def _replay(router: Router, text: str) -> list[float]:
         signals, ranked, top_scores[0], top_confidence, router.calibration
     )
     mark()
-    arbiter = router._arbiter
-    if arbiter is not None and outcome.primary is not None:
-        options = router.options.options(outcome, ranked)
-        features = router.options.matrix(
-            options, batch.score[0], batch.similarity[0], signals, outcome
-        )
-        outcome = arbiter.settle(outcome, options[arbiter.choose(features)])
+    outcome = router.arbitrate(outcome, ranked, batch, 0, signals)
     mark()
-    router._check_everyday(batch, [signals], [outcome])
+    router.check_everyday(batch, [signals], [outcome])
     mark()
     return [b - a for a, b in pairwise(marks)]
 

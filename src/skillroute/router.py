@@ -232,14 +232,8 @@ class Router:
             outcome = self.rules.settle(
                 task, ranked, top_scores[row], float(confidences[row][0]), self.calibration
             )
-            if self._arbiter is not None and outcome.primary is not None:
-                options = self.options.options(outcome, ranked)
-                features = self.options.matrix(
-                    options, batch.score[row], batch.similarity[row], task, outcome
-                )
-                outcome = self._arbiter.settle(outcome, options[self._arbiter.choose(features)])
-            outcomes.append(outcome)
-        self._check_everyday(batch, signals, outcomes)
+            outcomes.append(self.arbitrate(outcome, ranked, batch, row, task))
+        self.check_everyday(batch, signals, outcomes)
         return [
             self._result(
                 outcome,
@@ -250,12 +244,25 @@ class Router:
             for row, outcome in enumerate(outcomes)
         ]
 
-    def _check_everyday(
+    def arbitrate(
+        self, outcome: Outcome, ranked: list[str], batch: ScoreBatch, row: int, task: TaskSignals
+    ) -> Outcome:
+        """The fitted arbiter's last word on the primary skill (unchanged without one)."""
+        if self._arbiter is None or outcome.primary is None:
+            return outcome
+        options = self.options.options(outcome, ranked)
+        features = self.options.matrix(
+            options, batch.score[row], batch.similarity[row], task, outcome
+        )
+        return self._arbiter.settle(outcome, options[self._arbiter.choose(features)])
+
+    def check_everyday(
         self, batch: ScoreBatch, signals: list[TaskSignals], outcomes: list[Outcome]
     ) -> None:
         """Abstain on routed tasks that lean out of scope and stand only on homonyms.
 
-        The few suspects are embedded again, without their homonyms, in one encoder call.
+        Replaces those entries of ``outcomes`` in place.  The few suspects are embedded
+        again, without their homonyms, in one encoder call.
         """
         if not self.everyday or batch.no_skill is None:
             return
