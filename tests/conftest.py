@@ -91,7 +91,7 @@ def bundled_router(
 FRONTEND_ROUTING = """
 stages:
   - {name: design, signals: [architecture, choose]}
-  - {name: build, signals: [build, create, component, components]}
+  - {name: build, signals: [build, create, component, components], weak_signals: [page, pages]}
   - {name: test, signals: [test, tests, testing]}
   - {name: ship, signals: [deploy, release, ship]}
 lanes:

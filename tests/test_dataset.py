@@ -25,6 +25,7 @@ CHALLENGE_SETS = (
     "challenge10",
     "challenge11",
     "challenge12",
+    "challenge13",
 )  # development sets by other authors
 
 

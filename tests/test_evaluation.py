@@ -100,6 +100,7 @@ def test_report_files_are_written(small_router: Router, tmp_path: Path) -> None:
             LabelledItem(text="sourdough crust", expect=("bake-bread",)),
             LabelledItem(text="espresso pour over", expect=("bake-bread",)),
             LabelledItem(text="zebra migration", oos=True),
+            LabelledItem(text="grind size\nfor a moka pot", expect=("bake-bread",)),
         ),
     )
     verdicts = check_gates(report, Gates(gates={"top1_accuracy": Bound(min=0.9)}))
@@ -113,6 +114,7 @@ def test_report_files_are_written(small_router: Router, tmp_path: Path) -> None:
     }
     text = (tmp_path / "report" / "report.md").read_text()
     assert "**FAIL**" in text and "espresso pour over" in text and "## Worst confusions" in text
+    assert "“grind size ⏎ for a moka pot”" in text  # one error, one bullet line
     assert all(path.stat().st_size > 0 for path in written)
 
 

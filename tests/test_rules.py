@@ -96,6 +96,26 @@ def test_stages_in_one_clause_do_not_make_a_plan(frontend_router: Router) -> Non
     assert "vue-fan-out" not in fired(result)
 
 
+def test_a_to_do_list_over_lines_is_a_multi_step_request(frontend_router: Router) -> None:
+    engine = frontend_router.rules
+    assert engine.detect("todo for the vue app:\nheader component\ntests").multi_step
+    assert not engine.detect("todo for the vue app: header component tests").multi_step
+
+
+@pytest.mark.parametrize(
+    ("task", "stages"),
+    [
+        ("add a pricing page\nthen tests for it", {"build", "test"}),
+        ("tests fail\nsee src/pages/pricing.vue line 12", {"test"}),  # a path, not a request
+        ("tests fail\nin render_pricing_page()", {"test"}),
+    ],
+)
+def test_weak_stage_words_count_in_prose_only(
+    frontend_router: Router, task: str, stages: set[str]
+) -> None:
+    assert set(frontend_router.rules.detect(task).stages) == stages
+
+
 def test_prefer_rule_lifts_a_plausible_candidate_whatever_k(frontend_router: Router) -> None:
     task = "hooks and state in react, served from a cdn"
     ranked = [c.name for c in frontend_router.route(task, k=6).candidates]

@@ -62,6 +62,43 @@ def test_clauses_are_split_by_punctuation_and_clause_words() -> None:
     assert found.starts == (0, 2)
 
 
+def test_a_line_break_ends_a_clause() -> None:
+    text = TokenizedText("todo:\n1) the order model\n2) tests for it", ["and"])
+    model = PhraseSet(["model"]).find(text).clauses
+    tests = PhraseSet(["tests"]).find(text).clauses
+    assert model and tests and not model & tests
+
+
+@pytest.mark.parametrize(
+    ("chunk", "code"),
+    [
+        ("reports/views.py:57", True),
+        ("client.login()", True),
+        ("test_create_invoice", True),
+        ("page=2", True),
+        ("tests\\api", True),
+        ("Tests::test_create", True),
+        ("views", False),
+        ("pytest-django", False),
+        ("done.", False),
+        ("(views)", False),
+    ],
+)
+def test_tokens_inside_a_chunk_of_code_are_marked(chunk: str, code: bool) -> None:
+    text = TokenizedText(f"fix the {chunk} now")
+    inner = range(2, len(text.tokens) - 1)
+    assert all((index in text.code) == code for index in inner)
+    assert {0, 1, len(text.tokens) - 1}.isdisjoint(text.code)  # the prose around it
+
+
+def test_prose_only_skips_occurrences_inside_code() -> None:
+    text = TokenizedText("views fail at reports/views.py line 57")
+    views = PhraseSet(["views"])
+    assert views.find(text).starts == (0, 4)
+    assert views.find(text, prose_only=True).starts == (0,)
+    assert views.find(TokenizedText("see reports/views.py"), prose_only=True).phrases == ()
+
+
 def test_spans_cover_every_occurrence_of_each_phrase() -> None:
     text = TokenizedText("no django here just django free python", [])
     phrases = PhraseSet(["django", "no django"])

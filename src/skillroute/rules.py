@@ -179,7 +179,7 @@ class RuleEngine:
                 stages[name], where_asked[name] = found.phrases, found.clauses
                 first_asked[name] = found.starts[0]
         for name, group in self._weak_stages.items():
-            found = group.find(tokens)
+            found = group.find(tokens, prose_only=True)
             others = frozenset().union(*(w for stage, w in where_asked.items() if stage != name))
             alone = found.clauses - others  # a weak word counts only where nothing else is asked
             if found.phrases and alone:

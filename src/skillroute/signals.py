@@ -7,10 +7,15 @@ pass) and phrases are looked up through a token index, so no input can cause
 catastrophic backtracking.  A trailing ``*`` on a phrase word matches any word that
 starts with it.
 
-Punctuation (``, ; ! ? + & | >``, arrows, and a sentence-ending full stop) and the catalog's clause
-words ("and", "then"...)
-split a task into clauses, so the engine can tell "test my celery task" (one request)
-from "build the API and then ship it" (two).
+Punctuation (``, ; ! ? + & | >``, arrows, a sentence-ending full stop), line breaks and
+the catalog's clause words ("and", "then"...) split a task into clauses, so the engine
+can tell "test my celery task" (one request) from "build the API and then ship it" (two),
+and reads a pasted to-do list one line per item.
+
+Tokens inside a chunk of code (a path, a dotted or snake_case identifier, a call:
+"reports/views.py", "client.login()", "test_create") are marked, so a caller can count
+only what the developer wrote in prose (weak stage words: "views" in a pasted file path
+asks for no view).
 """
 
 from __future__ import annotations
@@ -32,8 +37,12 @@ __all__ = [
 ]
 
 # Clause punctuation: , ; ! ? & + | > → and a full stop that ends a sentence (not "asp.net").
-_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→]|\.(?=\s|$)")
+_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→\n]|\.(?=\s|$)")
 _WORD = re.compile(r"[^\W_]+")
+# a whitespace-delimited chunk that names code, not prose: a path, a dotted or snake_case
+# identifier, a call, an assignment ("reports/views.py", "client.login()", "test_create")
+_CODE_CHUNK = re.compile(r"[/\\_=]|::|\(\)|\w\.\w")
+_CHUNK = re.compile(r"\S+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -72,11 +81,16 @@ def _parse(phrase: str) -> tuple[_Word, ...]:
 
 
 class TokenizedText:
-    """A task's tokens, a position index and clause numbers, shared by every matcher."""
+    """A task's tokens, a position index and clause numbers, shared by every matcher.
+
+    ``code``: the indices of tokens inside a chunk of code.
+    """
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
         self._folded = text.casefold()
-        tokens = _TOKEN.findall(self._folded)
+        matches = list(_TOKEN.finditer(self._folded))
+        tokens = [match.group() for match in matches]
+        self.code = _code_tokens(self._folded, matches)
         separators = frozenset(word.casefold() for word in clause_words)
         positions: dict[str, list[int]] = {}
         clause_of: list[int] = []
@@ -137,6 +151,20 @@ class TokenizedText:
             for start in starts
             if start <= last and all(word.matches(tokens[start + i]) for i, word in rest)
         ]
+
+
+def _code_tokens(folded: str, matches: Sequence[re.Match[str]]) -> frozenset[int]:
+    """Indices of the tokens that lie in a chunk of code (see `_CODE_CHUNK`)."""
+    code: set[int] = set()
+    chunks = [chunk.span() for chunk in _CHUNK.finditer(folded) if _CODE_CHUNK.search(chunk[0])]
+    if not chunks:
+        return frozenset()
+    ends = [end for _, end in chunks]
+    for index, match in enumerate(matches):
+        at = bisect_left(ends, match.end())  # the first chunk ending at or after the token
+        if at < len(chunks) and chunks[at][0] <= match.start():
+            code.add(index)
+    return frozenset(code)
 
 
 class Span(NamedTuple):
@@ -201,12 +229,17 @@ class PhraseSet:
         """The phrases that occur in ``text``, in declaration order."""
         return tuple(phrase for phrase, words in self._candidates(text) if text.occurrences(words))
 
-    def find(self, text: TokenizedText) -> Found:
-        """The phrases found, the clauses they occur in and their positions."""
+    def find(self, text: TokenizedText, *, prose_only: bool = False) -> Found:
+        """The phrases found, the clauses they occur in and their positions.
+
+        ``prose_only``: occurrences that start inside a chunk of code do not count.
+        """
         found: list[str] = []
         starts: list[int] = []
         for phrase, words in self._candidates(text):
             here = text.occurrences(words)
+            if prose_only and text.code:
+                here = [start for start in here if start not in text.code]
             if here:
                 found.append(phrase)
                 starts.extend(here)

@@ -1,9 +1,12 @@
 """Validation of task texts at the API boundary.
 
 Accepted: any string with at least one visible character, up to `MAX_TASK_CHARS`.
-Control characters become spaces; any script is fine (the model may simply find no
-skill).  The encoder sees at most `EMBED_CHARS` characters — MiniLM reads 256 word pieces
-anyway — while rules scan the whole text.
+Control characters become spaces and runs of spaces one space.  Line breaks stay, one per
+non-blank line (CR LF and the Unicode line separators become LF), because a pasted to-do
+list or error says, line by line, where one ask ends and the next begins; the encoder
+reads a line break as a space.  Any script is fine (the model may simply find no skill).
+The encoder sees at most `EMBED_CHARS` characters — MiniLM reads 256 word pieces anyway —
+while rules scan the whole text.
 
 `NonBlankText` is the same boundary for the catalog's own texts (examples,
 implications): one visible character at least.
@@ -23,7 +26,8 @@ __all__ = ["EMBED_CHARS", "MAX_TASK_CHARS", "NonBlankText", "clean_task"]
 
 MAX_TASK_CHARS = 100_000
 EMBED_CHARS = 2_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n?|[\x85\u2028\u2029]")
 
 
 def clean_task(text: object, *, where: str = "task") -> str:
@@ -35,7 +39,10 @@ def clean_task(text: object, *, where: str = "task") -> str:
             f"{where} is {len(text):,} characters; the limit is {MAX_TASK_CHARS:,} "
             "(route a summary of the task instead)"
         )
-    cleaned = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", text)).split())
+    lines = _LINE_BREAK.sub("\n", unicodedata.normalize("NFC", text)).split("\n")
+    cleaned = "\n".join(
+        joined for line in lines if (joined := " ".join(_CONTROL.sub(" ", line).split()))
+    )
     if not cleaned:
         raise InputError(f"{where} is empty (only whitespace or control characters)")
     return cleaned

@@ -100,8 +100,9 @@ def markdown(report: EvalReport, gates: Sequence[GateResult] = ()) -> str:
     for error in report.errors:
         candidates = ", ".join(f"{name} {score:.3f}" for name, score in error.candidates)
         expected = "out of scope" if not error.expect else " / ".join(error.expect)
+        one_line = " ⏎ ".join(error.text.splitlines())  # a pasted multi-line task
         lines.append(
-            f"- **{error.kind}**: “{error.text}” — expected {expected}, got "
+            f"- **{error.kind}**: “{one_line}” — expected {expected}, got "
             f"{error.got or 'abstain'} ({error.decision}, confidence {error.confidence:.2f}); "
             f"candidates: {candidates}"
             + (
