@@ -322,6 +322,22 @@ def test_a_non_django_gate_names_django_only_to_exclude_it(bundled_router: Route
     assert "non-django-gate-to-python-testing" in rule_names(result)
 
 
+@pytest.mark.parametrize(
+    ("task", "skill"),
+    [
+        ("postgres query for the 3 newest orders per customer, window function please", None),
+        ("running total of signups per week, just the query", None),
+        ("group by month in a django queryset with annotate", "django-patterns"),  # the ORM
+    ],
+)
+def test_a_question_about_sql_itself_abstains_by_rule(
+    bundled_router: Router, task: str, skill: str | None
+) -> None:
+    result = bundled_router.route(task)
+    assert result.skill == skill
+    assert ("sql-only-out-of-scope" in rule_names(result)) == (skill is None)
+
+
 def test_another_languages_stack_abstains_by_rule(bundled_router: Router) -> None:
     result = bundled_router.route("add helmet and rate limiting to my express api")
     assert result.decision == "abstain"
