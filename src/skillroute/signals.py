@@ -24,6 +24,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 __all__ = [
@@ -83,14 +84,12 @@ def _parse(phrase: str) -> tuple[_Word, ...]:
 class TokenizedText:
     """A task's tokens, a position index and clause numbers, shared by every matcher.
 
-    ``code``: the indices of tokens inside a chunk of code.
+    ``code``: the indices of tokens inside a chunk of code (found on first use).
     """
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
         self._folded = text.casefold()
-        matches = list(_TOKEN.finditer(self._folded))
-        tokens = [match.group() for match in matches]
-        self.code = _code_tokens(self._folded, matches)
+        tokens = _TOKEN.findall(self._folded)
         separators = frozenset(word.casefold() for word in clause_words)
         positions: dict[str, list[int]] = {}
         clause_of: list[int] = []
@@ -106,6 +105,22 @@ class TokenizedText:
         self._positions = positions
         self._prefix_cache: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
+
+    @cached_property
+    def code(self) -> frozenset[int]:
+        """Indices of the tokens that lie in a chunk of code (see `_CODE_CHUNK`)."""
+        if _CODE_CHUNK.search(self._folded) is None:  # most tasks: one scan, no code
+            return frozenset()
+        chunks = [
+            chunk.span() for chunk in _CHUNK.finditer(self._folded) if _CODE_CHUNK.search(chunk[0])
+        ]
+        ends = [end for _, end in chunks]
+        code = set()
+        for index, match in enumerate(_TOKEN.finditer(self._folded)):
+            at = bisect_left(ends, match.end())  # the first chunk ending at or after the token
+            if at < len(chunks) and chunks[at][0] <= match.start():
+                code.add(index)
+        return frozenset(code)
 
     def without(self, spans: Iterable[Span]) -> str:
         """The (case-folded) text with the tokens of ``spans`` cut out, spaces collapsed.
@@ -151,20 +166,6 @@ class TokenizedText:
             for start in starts
             if start <= last and all(word.matches(tokens[start + i]) for i, word in rest)
         ]
-
-
-def _code_tokens(folded: str, matches: Sequence[re.Match[str]]) -> frozenset[int]:
-    """Indices of the tokens that lie in a chunk of code (see `_CODE_CHUNK`)."""
-    code: set[int] = set()
-    chunks = [chunk.span() for chunk in _CHUNK.finditer(folded) if _CODE_CHUNK.search(chunk[0])]
-    if not chunks:
-        return frozenset()
-    ends = [end for _, end in chunks]
-    for index, match in enumerate(matches):
-        at = bisect_left(ends, match.end())  # the first chunk ending at or after the token
-        if at < len(chunks) and chunks[at][0] <= match.start():
-            code.add(index)
-    return frozenset(code)
 
 
 class Span(NamedTuple):
