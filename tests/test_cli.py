@@ -58,10 +58,24 @@ def test_route_reads_one_task_per_stdin_line(
     assert code == 0 and skills == ["django-celery", "python-patterns"]
 
 
+def test_route_one_task_reads_all_of_stdin_as_one_task(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    pasted = "TODO for our django shop:\nWishlist model and views\ntests with pytest-django\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(pasted))
+    code, out, _ = run(capsys, "route", "--json", "--one-task", "-")
+    results = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(results) == 1
+    assert results[0]["plan"][:2] == ["django-patterns", "django-tdd"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["route", "   "], "task is empty"),
+        (["route", "--one-task", "celery"], "--one-task reads standard input"),
         (["route", "x" * 100_001], "limit is 100,000"),
         (["route", "-k", "0", "celery"], "-k must be a positive integer"),
         (["route", "--catalog", "/nonexistent/skills", "celery"], "is not a directory of skills"),

@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     route.add_argument("-k", type=int, default=3, help="candidates to show (default 3)")
     route.add_argument("--json", action="store_true", help="print the RouteResult as JSON")
+    route.add_argument(
+        "--one-task",
+        action="store_true",
+        help="with '-': standard input is one task (a pasted error, a checklist)",
+    )
     catalog_options(route)
 
     skills = commands.add_parser("skills", help="list the skills of a catalog")
@@ -154,9 +159,13 @@ def _router(args: argparse.Namespace) -> Router:
 def _route(args: argparse.Namespace, out: TextIO) -> int:
     if args.k < 1:
         raise InputError(f"-k must be a positive integer (got {args.k})")
+    if args.one_task and args.text != "-":
+        raise InputError("--one-task reads standard input: pass '-' as the task")
     router = _router(args)
     if args.text == "-":
-        texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        stdin = sys.stdin.read()
+        texts = [stdin] if args.one_task else stdin.splitlines()
+        texts = [text for text in texts if text.strip()]
         if not texts:
             raise InputError("no task on standard input")
         results = router.route_batch(texts, k=args.k)
