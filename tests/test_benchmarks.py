@@ -19,6 +19,8 @@ from benchmarks.metatool.data import load as load_metatool
 from benchmarks.metrics import abstention_metrics, ranking_metrics
 from benchmarks.report import to_markdown
 from benchmarks.skillroute_system import SkillrouteSystem, sanitize_names
+from benchmarks.speed import latency
+from benchmarks.speed.report import _throughput_rows
 from benchmarks.speed.run import _reference
 from benchmarks.speed.synthetic import overhead_router
 from benchmarks.speed.texts import TaskTexts
@@ -277,3 +279,18 @@ def test_speed_routers_have_real_vectors_for_every_text_a_route_embeds(
     juice, retries = router.route_batch(tasks)
     assert juice.decision == "abstain" and "everyday-sense" in [r.name for r in juice.rules]
     assert retries.skill == "django-celery"
+
+
+def test_throughput_ratio_is_the_median_of_back_to_back_pairs(
+    frontend_router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a machine that speeds up during the run: each pair is 1-4% apart, yet the medians of
+    # the two sides come from different pairs and are ~9% apart
+    timings = iter([(5.55, 5.48), (5.46, 4.95), (5.72, 5.49), (4.98, 4.69), (4.49, 4.34)])
+    monkeypatch.setattr(latency, "_pair", lambda first, second, swap: next(timings))
+    result = latency.measure_throughput(frontend_router, ["a task"], repeats=5)
+    assert result["ratio"] == pytest.approx(5.49 / 5.72)
+    assert result["ratio_of_medians"] == pytest.approx(4.95 / 5.46)
+    row = _throughput_rows(result)[-1]
+    assert "96.0% (median of 5 back-to-back pairs: 91-99%" in row
+    assert "ratio of the medians 90.7%" in row and row.endswith("| pass |")

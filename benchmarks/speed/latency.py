@@ -94,8 +94,9 @@ def measure_throughput(router: Router, texts: Sequence[str], repeats: int) -> di
         "repeats": repeats,
         "route_batch_tasks_per_s": route_tps,
         "encoder_texts_per_s": encoder_tps,
-        # each pair runs back to back, so a machine that speeds up or slows down during
-        # the run (20% within one run here) moves both sides of a pair, not the ratio
+        # each pair runs back to back, so a machine whose speed drifts during the run
+        # moves both sides of a pair, not their ratio; the medians of the two sides may
+        # come from different pairs
         "ratio": median(paired),
         "ratio_of_medians": route_tps / encoder_tps,
         "paired_ratios": paired,
