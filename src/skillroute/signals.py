@@ -107,6 +107,11 @@ class TokenizedText:
         self._sorted: list[str] | None = None
 
     @cached_property
+    def _offsets(self) -> list[tuple[int, int]]:
+        """Each token's character span in the folded text (only `code` and `without` ask)."""
+        return [match.span() for match in _TOKEN.finditer(self._folded)]
+
+    @cached_property
     def code(self) -> frozenset[int]:
         """Indices of the tokens that lie in a chunk of code (see `_CODE_CHUNK`)."""
         if _CODE_CHUNK.search(self._folded) is None:  # most tasks: one scan, no code
@@ -116,9 +121,9 @@ class TokenizedText:
         ]
         ends = [end for _, end in chunks]
         code = set()
-        for index, match in enumerate(_TOKEN.finditer(self._folded)):
-            at = bisect_left(ends, match.end())  # the first chunk ending at or after the token
-            if at < len(chunks) and chunks[at][0] <= match.start():
+        for index, (start, end) in enumerate(self._offsets):
+            at = bisect_left(ends, end)  # the first chunk ending at or after the token
+            if at < len(chunks) and chunks[at][0] <= start:
                 code.add(index)
         return frozenset(code)
 
@@ -129,10 +134,10 @@ class TokenizedText:
         """
         cut = {index for span in spans for index in range(span.start, span.end)}
         pieces, last = [], 0
-        for index, match in enumerate(_TOKEN.finditer(self._folded)):
+        for index, (start, end) in enumerate(self._offsets):
             if index in cut:
-                pieces.append(self._folded[last : match.start()])
-                last = match.end()
+                pieces.append(self._folded[last:start])
+                last = end
         pieces.append(self._folded[last:])
         return " ".join("".join(pieces).split())
 
