@@ -26,6 +26,7 @@ CHALLENGE_SETS = (
     "challenge11",
     "challenge12",
     "challenge13",
+    "challenge14",
 )  # development sets by other authors
 
 

@@ -198,6 +198,15 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
             "sql-only-out-of-scope",
         ),
         ("running total of signups per week, just the query", None, "sql-only-out-of-scope"),
+        # the snake: "python" itself is the homonym, so only code words keep the task
+        ("my ball python hasn't eaten in three weeks", None, "pet-python-out-of-scope"),
+        (
+            "snake_case vs camelCase for python function names",
+            "python-patterns",
+            "pet-python-out-of-scope",
+        ),
+        # another stack, named by its version
+        (".NET 8 minimal API with FluentValidation", None, "other-stack-out-of-scope"),
         (  # the ORM
             "group by month in a django queryset with annotate",
             "django-patterns",
@@ -283,6 +292,38 @@ def test_shipped_head_has_the_out_of_scope_class(bundled_router: Router) -> None
             "python-backend-core",
             "framework-question-to-core",
         ),
+        # language features, packaging and CLIs are plain Python's
+        ("Protocol or ABC for the exporter plugins?", "python-patterns", "intent-python-tooling"),
+        # data contracts, eval gates, shadow and canary releases are production ML
+        (
+            "add a pandera data contract on the features frame before training",
+            "mle-workflow",
+            "intent-production-ml",
+        ),
+        # a task's retries are Celery's, also when the ask is to test them
+        (
+            "write a test that the sync_orders task retries on a 503",
+            "django-celery",
+            "intent-task-retries",
+        ),
+        # SQL assembled with an f-string is an injection hole
+        (
+            "the report view builds a raw query with an f-string from request.GET",
+            "django-security",
+            "intent-sql-from-strings",
+        ),
+        # middleware is one of django-patterns' building blocks
+        (
+            "middleware that adds a request id header to every response",
+            "django-patterns",
+            "intent-django-middleware",
+        ),
+        # a question about tests that names no Django and no release is python-testing's
+        (
+            "is branch coverage worth it over line coverage?",
+            "python-testing",
+            "tests-without-a-gate",
+        ),
     ],
 )
 def test_rule_settles_a_near_tie(bundled_router: Router, task: str, skill: str, rule: str) -> None:
@@ -315,6 +356,41 @@ def test_writing_tests_then_passing_the_gate_is_two_steps(bundled_router: Router
     # a question about the gate's checks stays a single step
     gate = bundled_router.route("what should the pre-merge gate of our django app run?")
     assert (gate.skill, gate.plan) == ("django-verification", ("django-verification",))
+
+
+def test_fixing_security_findings_then_passing_the_gate_is_two_steps(
+    bundled_router: Router,
+) -> None:
+    result = bundled_router.route(
+        "fix the IDOR and the DEBUG setting from the pentest, then run the pre-deploy checks "
+        "for our Django app"
+    )
+    assert result.skill == "django-security"
+    assert result.plan == ("django-security", "django-verification")
+    assert "django-fix-then-gate" in rule_names(result)
+
+
+def test_building_the_gate_itself_is_the_gates_work(bundled_router: Router) -> None:
+    """ "Set up a verify target" names a build verb, yet the thing built is the gate."""
+    result = bundled_router.route(
+        "set up a make verify target for the django repo: ruff, mypy, pytest and the migration check"
+    )
+    assert (result.skill, result.plan) == ("django-verification", ("django-verification",))
+    assert not {"django-build-and-verify", "django-full-fan-out"} & set(rule_names(result))
+
+
+def test_receiving_webhooks_is_an_endpoint_and_sending_them_is_background_work(
+    bundled_router: Router,
+) -> None:
+    inbound = bundled_router.route(
+        "add a webhook endpoint for Stripe events in our django app, then write tests for it"
+    )
+    assert inbound.plan == ("django-patterns", "django-tdd")
+    outbound = bundled_router.route(
+        "deliver webhooks to partner URLs from our django app, retrying when they are down"
+    )
+    assert outbound.skill == "django-celery"
+    assert "async" in outbound.signals.stages
 
 
 @pytest.mark.parametrize(
