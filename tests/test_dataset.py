@@ -27,6 +27,7 @@ CHALLENGE_SETS = (
     "challenge12",
     "challenge13",
     "challenge14",
+    "challenge15",
 )  # development sets by other authors
 
 

@@ -207,6 +207,22 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
         ),
         # another stack, named by its version
         (".NET 8 minimal API with FluentValidation", None, "other-stack-out-of-scope"),
+        # another stack named as context, or Django's own words beside a front end
+        (
+            "How can I make this class more pythonic? it has getters and setters like in Java",
+            "python-patterns",
+            "other-stack-out-of-scope",
+        ),
+        (
+            "CSRF verification failed. Request aborted. when the React app posts a form to our API",
+            "django-security",
+            "other-stack-out-of-scope",
+        ),
+        (
+            "rolling deploy: old pods still read the column this migration drops, is it safe to ship?",
+            "django-verification",
+            "other-stack-out-of-scope",
+        ),
         (  # the ORM
             "group by month in a django queryset with annotate",
             "django-patterns",
@@ -391,6 +407,14 @@ def test_receiving_webhooks_is_an_endpoint_and_sending_them_is_background_work(
     )
     assert outbound.skill == "django-celery"
     assert "async" in outbound.signals.stages
+
+
+def test_factory_boy_words_name_the_django_lane(bundled_router: Router) -> None:
+    task = (
+        "a factory with SubFactory for the order's customer, and a post_generation for line items"
+    )
+    assert bundled_router.rules.detect(task).dominant_lane == "django"
+    assert bundled_router.route(task).skill == "django-tdd"
 
 
 @pytest.mark.parametrize(
