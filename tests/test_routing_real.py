@@ -334,6 +334,13 @@ def test_shipped_head_has_the_out_of_scope_class(bundled_router: Router) -> None
             "django-patterns",
             "intent-django-middleware",
         ),
+        # a test for Django code is django-tdd's, also when plain Python ranks first
+        (
+            "add a test for this management command\n\nclass Command(BaseCommand):\n"
+            "    def handle(self, *args, **opts):\n        self.stdout.write(str(count_rows()))",
+            "django-tdd",
+            "django-lane-tests-use-django-tdd",
+        ),
         # a question about tests that names no Django and no release is python-testing's
         (
             "is branch coverage worth it over line coverage?",
@@ -402,6 +409,11 @@ def test_receiving_webhooks_is_an_endpoint_and_sending_them_is_background_work(
         "add a webhook endpoint for Stripe events in our django app, then write tests for it"
     )
     assert inbound.plan == ("django-patterns", "django-tdd")
+    receiver = bundled_router.route(
+        "Adds the Stripe webhook receiver to payments/views.py in our Django app. "
+        "Reviewer: is the signature verification right?"
+    )
+    assert "django-celery" not in receiver.plan
     outbound = bundled_router.route(
         "deliver webhooks to partner URLs from our django app, retrying when they are down"
     )
