@@ -205,6 +205,7 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
             "python-patterns",
             "pet-python-out-of-scope",
         ),
+        ("write a snake game in python with pygame", "python-patterns", "pet-python-out-of-scope"),
         # another stack, named by its version
         (".NET 8 minimal API with FluentValidation", None, "other-stack-out-of-scope"),
         # another stack named as context, or Django's own words beside a front end
@@ -379,6 +380,16 @@ def test_writing_tests_then_passing_the_gate_is_two_steps(bundled_router: Router
     # a question about the gate's checks stays a single step
     gate = bundled_router.route("what should the pre-merge gate of our django app run?")
     assert (gate.skill, gate.plan) == ("django-verification", ("django-verification",))
+
+
+def test_an_f_string_is_an_injection_hole_only_in_sql(bundled_router: Router) -> None:
+    sql = bundled_router.route(
+        "the report view builds a raw query with an f-string from request.GET"
+    )
+    assert sql.skill == "django-security"
+    logs = bundled_router.route("f-string or str.format for log messages?")
+    assert logs.skill == "python-patterns"
+    assert "intent-sql-from-strings" not in rule_names(logs)
 
 
 def test_fixing_security_findings_then_passing_the_gate_is_two_steps(
