@@ -28,6 +28,7 @@ CHALLENGE_SETS = (
     "challenge13",
     "challenge14",
     "challenge15",
+    "challenge16",
 )  # development sets by other authors
 
 
@@ -98,6 +99,12 @@ def test_bundled_dataset_has_the_promised_coverage(bundled_splits: dict[str, lis
     assert sum("near-miss" in item.tags for item in oos) >= 40
     for split in (*SPLITS, *CHALLENGE_SETS):
         load_dataset(bundled_data_path() / f"{split}.yaml").check_against(catalog)
+
+
+def test_every_bundled_dataset_is_checked() -> None:
+    """A new set in data/ must join the lists above, or the leakage checks skip it."""
+    on_disk = {path.stem for path in bundled_data_path().glob("*.yaml")} - {"gates"}
+    assert on_disk == {*SPLITS, *CHALLENGE_SETS}
 
 
 def test_no_dataset_text_is_a_skill_example_or_repeated() -> None:

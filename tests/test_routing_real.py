@@ -243,7 +243,7 @@ def test_guardrail_rules_abstain_unless_the_task_speaks_of_code(
     ("task", "skill"),
     [
         ("is celery juice worth drinking every morning", None),
-        ("best insulated flask to keep soup hot on a winter hike", None),
+        ("how long does a butane torch last for creme brulee", None),
         ("does a headlamp or a torch work better for night fishing", None),
         # the same words in their domain sense keep their route
         ("celery beat sends the same task twice after we scaled to two pods", "django-celery"),

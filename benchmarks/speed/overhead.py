@@ -1,8 +1,9 @@
 """Routing overhead beyond the encoder, for catalogs of 12, 200 and 10,000 skills.
 
 Each router uses an `InstantEncoder` (see `benchmarks.speed.synthetic`), so a timing is
-everything except the model: `clean_task`, the `Encoder.encode` checks, scoring (cosine
-and the linear head), calibration, rules and the pydantic `RouteResult`. The table
+everything except the model: `prepare_task` (cleaning, spelling), the `Encoder.encode`
+checks, scoring (cosine and the linear head), calibration, rules and the pydantic
+`RouteResult`. The table
 lookup itself is timed too (``instant_encoder``) to show it is negligible. The decisions
 are counted so a reader can see which paths (routed, ambiguous, abstain) were exercised.
 """

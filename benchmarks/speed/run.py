@@ -115,8 +115,11 @@ def _reference(router: Router, texts: TaskTexts) -> ReferenceVectors:
     A task with a homonym may be embedded a second time without it (the everyday-sense
     check), so those texts get their real vectors too.
     """
-    skill_texts = [text for group in router.catalog.routing_texts() for text in group]
-    tasks = texts.distinct()
+    # the texts as the encoder reads them: catalog texts and tasks spelled by the router
+    skill_texts = [
+        router.speller.correct(text) for group in router.catalog.routing_texts() for text in group
+    ]
+    tasks = list(dict.fromkeys(router.prepare_task(task) for task in texts.distinct()))
     masked = (router.everyday.masked(router.rules.detect(task).text) for task in tasks)
     encoded = list(dict.fromkeys([*tasks, *(m.text for m in masked if m is not None)]))
     vectors = np.concatenate([router.index.embeddings, router.encoder.encode(encoded)])

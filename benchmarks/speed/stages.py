@@ -22,13 +22,12 @@ import numpy as np
 
 from skillroute import Router
 from skillroute.arbiter import OPTION_DEPTH
-from skillroute.text import clean_task
 
 __all__ = ["stage_breakdown"]
 
 _K = 3  # the default k of Router.route
 STAGES = (
-    "clean_task",
+    "prepare_task (clean + spelling)",
     "embed (instant encoder + checks)",
     "score (cosine + head)",
     "rank + calibrate",
@@ -47,7 +46,7 @@ def _replay(router: Router, text: str) -> list[float]:
     def mark() -> None:
         marks.append(time.perf_counter())
 
-    clean = clean_task(text)
+    clean = router.prepare_task(text)
     mark()
     queries = router.embed_tasks([clean])
     mark()

@@ -35,6 +35,7 @@ from skillroute.bundled import bundled_catalog_path
 from skillroute.calibration import CALIBRATION_FILE, Calibration, HeadParams, load_calibration
 from skillroute.encoders import Encoder
 from skillroute.skill import parse_skill_file
+from skillroute.spelling import Speller
 
 __all__ = [
     "InstantEncoder",
@@ -213,7 +214,8 @@ def widened_calibration(catalog: Catalog, fitted: Calibration, seed: int) -> Cal
 def overhead_router(n_skills: int, reference: ReferenceVectors, seed: int) -> Router:
     """A router over ``n_skills`` skills with an `InstantEncoder`, its index already built."""
     catalog = build_catalog(n_skills, seed)
-    texts = [text for group in catalog.routing_texts() for text in group]
+    speller = Speller(catalog.routing.spelling)  # the router embeds texts as it spells them
+    texts = [speller.correct(text) for group in catalog.routing_texts() for text in group]
     encoder = instant_encoder(reference, [*texts, *reference.tasks], seed)
     fitted = load_calibration(bundled_catalog_path() / CALIBRATION_FILE)
     if fitted is None:

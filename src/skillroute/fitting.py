@@ -41,7 +41,6 @@ from skillroute.arbiter import ARBITER_FEATURES, OPTION_DEPTH, Arbiter
 from skillroute.calibration import ArbiterParams, Calibration, FitSummary, HeadParams
 from skillroute.errors import DatasetError, SkillrouteWarning
 from skillroute.scoring import LinearHead, SkillIndex
-from skillroute.text import clean_task
 
 if TYPE_CHECKING:
     from skillroute.catalog import Catalog
@@ -119,7 +118,9 @@ def fit_calibration(
     oos = np.array([item.oos for item in dataset.items])
     if oos.all():
         raise DatasetError("needs in-scope items (with expect:) to fit", path=dataset.source)
-    texts = [clean_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)]
+    texts = [
+        router.prepare_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)
+    ]
     queries = router.embed_tasks(texts)
     signals = [router.rules.detect(text) for text in texts]
     questions = np.array([signal.question for signal in signals])
@@ -373,7 +374,7 @@ def _thresholds(
     thresholds = np.concatenate(([0.0], (levels[:-1] + levels[1:]) / 2))
     abstain = (confidence[None, :] < thresholds[:, None]) & ~outcomes.rule_forces[None, :]
     abstain |= outcomes.rule_abstains[None, :]
-    best = (-1.0, 0.0, 0.0)
+    results = []
     for value in _MARGIN_GRID:
         ambiguous = (margin < value) & ~outcomes.tie_resolves
         in_scope_credit = np.where(
@@ -385,9 +386,10 @@ def _thresholds(
         utility = credit.mean(axis=1)
         ties = np.flatnonzero(utility >= utility.max() - 1e-9)
         pick = int(ties[len(ties) // 2])  # the middle of the best plateau
-        if utility[pick] > best[0] + 1e-9:
-            best = (float(utility[pick]), float(thresholds[pick]), float(value))
-    return best
+        results.append((float(utility[pick]), float(thresholds[pick]), float(value)))
+    top = max(utility for utility, _, _ in results)
+    tied = [result for result in results if result[0] >= top - 1e-9]
+    return tied[len(tied) // 2]  # margins too: the middle of the best plateau, not its edge
 
 
 def _check_held_out(dataset: Dataset, catalog: Catalog) -> None:
@@ -411,7 +413,9 @@ def _score_for_arbiter(
     weight: float,
 ) -> _ArbiterItems:
     """Score extra arbiter data with the fitted head (it never trained on them)."""
-    texts = [clean_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)]
+    texts = [
+        router.prepare_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)
+    ]
     batch = router.index.score(router.embed_tasks(texts), head, weight)
     return _ArbiterItems(
         batch.score,

@@ -42,7 +42,7 @@ class FiredRule(_Frozen):
     @classmethod
     def learned(cls, name: str, reason: str, effect: str) -> FiredRule:
         """An entry for a fitted model's decision (kind ``learned``), not a catalog rule."""
-        return cls.model_construct(name=name, kind="learned", reason=reason, effect=effect)
+        return cls(name=name, kind="learned", reason=reason, effect=effect)
 
 
 class Signals(_Frozen):

@@ -27,6 +27,7 @@ from skillroute.result import Candidate, RouteResult
 from skillroute.rules import Outcome, RuleEngine, TaskSignals
 from skillroute.scoring import ScoreBatch, SkillIndex
 from skillroute.signals import PhraseSet
+from skillroute.spelling import Speller
 from skillroute.text import EMBED_CHARS, clean_task
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Router:
         else:
             self.cache = cache or None
         self.rules = RuleEngine(catalog)
+        self.speller = Speller(catalog.routing.spelling)
         self.everyday = EverydayCheck(PhraseSet(catalog.routing.out_of_scope.homonyms))
         self.options = OptionFeatures(catalog)
         self.calibration = self._usable(self._resolve(calibration))
@@ -190,13 +192,17 @@ class Router:
         return self._encode_catalog_texts(examples)
 
     def _encode_catalog_texts(self, texts: list[str]) -> Embeddings:
-        """Catalog texts change rarely: their embeddings go through the on-disk cache."""
+        """Catalog texts change rarely: their embeddings go through the on-disk cache.
+
+        They are spelled like tasks (`prepare_task`): a typo in an example teaches nothing.
+        """
+        texts = [self.speller.correct(text) for text in texts]
         if self.cache is not None:
             return self.cache.encode(self.encoder, texts)
         return self.encoder.encode(texts)
 
     def embed_tasks(self, texts: Sequence[str]) -> Embeddings:
-        """Embeddings of already-cleaned task texts (what the encoder reads)."""
+        """Embeddings of prepared task texts (`prepare_task`; what the encoder reads)."""
         return self.encoder.encode([text[:EMBED_CHARS] for text in texts])
 
     def score(self, queries: Embeddings) -> ScoreBatch:
@@ -205,15 +211,22 @@ class Router:
 
     # -- routing -------------------------------------------------------------------------
 
+    def prepare_task(self, text: object, *, where: str = "task") -> str:
+        """A task as the router reads it: cleaned (`clean_task`), key terms spelled right.
+
+        Raises `InputError` for a non-string, empty or oversized text.
+        """
+        return self.speller.correct(clean_task(text, where=where))
+
     def route(self, text: str, k: int = 3) -> RouteResult:
         """Route one task.  Raises `InputError` for a non-string, empty or oversized text."""
-        return self._route_clean([clean_task(text)], k)[0]
+        return self._route_clean([self.prepare_task(text)], k)[0]
 
     def route_batch(self, texts: Sequence[str], k: int = 3) -> list[RouteResult]:
         """Route many tasks with one encoder call; results are in input order."""
         if isinstance(texts, str):
             raise InputError("route_batch() takes a list of texts; use route() for one text")
-        cleaned = [clean_task(text, where=f"texts[{i}]") for i, text in enumerate(texts)]
+        cleaned = [self.prepare_task(text, where=f"texts[{i}]") for i, text in enumerate(texts)]
         return self._route_clean(cleaned, k) if cleaned else []
 
     def _route_clean(self, texts: list[str], k: int) -> list[RouteResult]:
@@ -284,17 +297,20 @@ class Router:
     def _candidates(
         self, batch: ScoreBatch, row: int, indices: np.ndarray, confidences: np.ndarray
     ) -> tuple[Candidate, ...]:
+        # one conversion per array, not one numpy scalar per field
+        scores = batch.score[row, indices].round(6).tolist()
+        similarities = batch.similarity[row, indices].round(6).tolist()
+        calibrated = confidences[: len(indices)].round(6).tolist()
         candidates = []
-        for rank, j in enumerate(indices):
+        for rank, j in enumerate(indices.tolist()):
             skill = self.catalog.skills[j]
-            matched = self._texts[j][self.index.best_text(batch, row, int(j))]
             candidates.append(
-                Candidate.model_construct(  # our own values: no need to re-validate per route
+                Candidate(  # validating is cheaper than model_construct in pydantic-core
                     name=skill.name,
-                    score=round(float(batch.score[row, j]), 6),
-                    confidence=round(float(confidences[rank]), 6),
-                    similarity=round(float(batch.similarity[row, j]), 6),
-                    matched=matched,
+                    score=scores[rank],
+                    confidence=calibrated[rank],
+                    similarity=similarities[rank],
+                    matched=self._texts[j][self.index.best_text(batch, row, j)],
                     lane=skill.lane,
                     stage=skill.stage,
                 )
@@ -313,7 +329,7 @@ class Router:
         implications = tuple(
             dict.fromkeys(text for name in outcome.plan for text in self.catalog[name].implications)
         )
-        return RouteResult.model_construct(  # built from validated parts on the hot path
+        return RouteResult(
             decision=outcome.decision,
             skill=primary,
             confidence=round(confidence, 6),

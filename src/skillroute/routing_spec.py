@@ -243,6 +243,7 @@ class OutOfScopeSpec(_Spec):
     homonyms: Phrases = ()
 
 
+SPELLING_MIN_TERM = 5
 DEFAULT_CLAUSE_WORDS = ("and", "then", "with", "plus", "also", "before", "after")
 
 
@@ -250,11 +251,13 @@ class RoutingSpec(_Spec):
     """The whole routing file.  Names are checked against the catalog by `Catalog`.
 
     ``clause_words`` (with punctuation) split a task into clauses: a plan needs lifecycle
-    stages asked for in different clauses.
+    stages asked for in different clauses.  ``spelling``: key terms whose one-edit typos
+    ("djnago", "jango") are read as the term (`skillroute.spelling`).
     """
 
     version: Literal[1] = 1
     clause_words: tuple[str, ...] = DEFAULT_CLAUSE_WORDS
+    spelling: tuple[str, ...] = ()
     stages: tuple[StageSpec, ...] = ()
     lanes: dict[str, LaneSpec] = Field(default_factory=dict)
     skills: dict[str, SkillRouting] = Field(default_factory=dict)
@@ -268,6 +271,18 @@ class RoutingSpec(_Spec):
         for word in value:
             if len(word.split()) != 1 or phrase_problem(word) or word.endswith("*"):
                 raise ValueError(f"clause word {word!r} must be a single plain word")
+        return value
+
+    @field_validator("spelling")
+    @classmethod
+    def _plain_terms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for term in value:
+            if not (term.isalpha() and term.islower() and len(term) >= SPELLING_MIN_TERM):
+                raise ValueError(
+                    f"spelling term {term!r} must be one lower-case word of letters only, "
+                    f"at least {SPELLING_MIN_TERM} long (shorter words have real words one "
+                    "edit away)"
+                )
         return value
 
     @property

@@ -102,7 +102,7 @@ class TaskSignals:
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
-        return Signals.model_construct(lanes=self.lanes, stages=self.stages)  # our own values
+        return Signals(lanes=self.lanes, stages=self.stages)
 
 
 @dataclass
@@ -491,10 +491,7 @@ def _compile(condition: Condition) -> _CompiledCondition:
 
 
 def _fired(rule: AnyRule, effect: str) -> FiredRule:
-    # validated rule fields and our own text: no re-validation on the hot path
-    return FiredRule.model_construct(
-        name=rule.name, kind=rule.kind, reason=rule.reason, effect=effect
-    )
+    return FiredRule(name=rule.name, kind=rule.kind, reason=rule.reason, effect=effect)
 
 
 def _fire_once(fired: list[FiredRule], rule: ReplaceRule | CompanionRule, effect: str) -> None:
