@@ -20,6 +20,7 @@ from benchmarks.metrics import abstention_metrics, ranking_metrics
 from benchmarks.report import to_markdown
 from benchmarks.skillroute_system import SkillrouteSystem, sanitize_names
 from benchmarks.speed import latency
+from benchmarks.speed.overhead import measure_overhead
 from benchmarks.speed.report import _throughput_rows
 from benchmarks.speed.run import _reference
 from benchmarks.speed.synthetic import overhead_router
@@ -271,14 +272,21 @@ def test_report_renders_each_system_and_names_failures() -> None:
 def test_speed_routers_have_real_vectors_for_every_text_a_route_embeds(
     bundled_router: Router, n_skills: int
 ) -> None:
-    # the everyday-sense check embeds "is juice worth drinking..." a second time: the
-    # instant encoder must know that text too, or the overhead benchmark stops
-    tasks = ["is celery juice worth drinking every morning", "add retries to my celery task"]
-    reference = _reference(bundled_router, TaskTexts(tasks, latency_n=2, batch_n=2, seed=0))
+    # the everyday-sense check embeds "is juice worth drinking..." a second time, and a
+    # typo is embedded spelled right ("celary"): the instant encoder must know those texts
+    # too, or the overhead benchmark stops
+    tasks = [
+        "is celery juice worth drinking every morning",
+        "add retries to my celery task",
+        "my celary beat schedule runs twice",
+    ]
+    reference = _reference(bundled_router, TaskTexts(tasks, latency_n=3, batch_n=3, seed=0))
     router = overhead_router(n_skills, reference, seed=0)
-    juice, retries = router.route_batch(tasks)
+    juice, retries, typo = router.route_batch(tasks)
     assert juice.decision == "abstain" and "everyday-sense" in [r.name for r in juice.rules]
-    assert retries.skill == "django-celery"
+    assert retries.skill == "django-celery" and typo.skill == "django-celery"
+    row = measure_overhead(router, tasks, tasks, rounds=1)  # times the encoder alone too
+    assert row["skills"] == n_skills
 
 
 def test_throughput_ratio_is_the_median_of_back_to_back_pairs(

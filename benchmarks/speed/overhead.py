@@ -37,7 +37,7 @@ def _single(router: Router, texts: Sequence[str], rounds: int) -> list[float]:
 
 def _encoder_only(router: Router, texts: Sequence[str]) -> list[float]:
     times = []
-    for text in texts:
+    for text in [router.prepare_task(text) for text in texts]:  # what route() encodes
         start = time.perf_counter()
         router.encoder.encode([text])
         times.append(time.perf_counter() - start)
