@@ -3,9 +3,9 @@
 Each router uses an `InstantEncoder` (see `benchmarks.speed.synthetic`), so a timing is
 everything except the model: `prepare_task` (cleaning, spelling), the `Encoder.encode`
 checks, scoring (cosine and the linear head), calibration, rules and the pydantic
-`RouteResult`. The table
-lookup itself is timed too (``instant_encoder``) to show it is negligible. The decisions
-are counted so a reader can see which paths (routed, ambiguous, abstain) were exercised.
+`RouteResult`. The table lookup itself is timed too (``instant_encoder``) to show it is
+negligible. The decisions are counted so a reader can see which paths (routed,
+ambiguous, abstain) were exercised.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 cProfile inflates code made of many small Python calls (rules, phrase matching) far more
 than numpy calls, so its shares can mislead. This module replays one task through the
-same steps `Router.route` takes (clean, embed, score, rank and calibrate, rule detection,
+same steps `Router.route` takes (prepare, embed, score, rank and calibrate, rule detection,
 the decision and the rules in `RuleEngine.settle`, the arbiter, the everyday-sense check)
 and times each with ``perf_counter``; whatever the full ``route`` costs beyond their sum
 is building the candidates and the pydantic `RouteResult`.
@@ -46,9 +46,9 @@ def _replay(router: Router, text: str) -> list[float]:
     def mark() -> None:
         marks.append(time.perf_counter())
 
-    clean = router.prepare_task(text)
+    prepared = router.prepare_task(text)
     mark()
-    queries = router.embed_tasks([clean])
+    queries = router.embed_tasks([prepared])
     mark()
     batch = router.score(queries)
     mark()
@@ -58,7 +58,7 @@ def _replay(router: Router, text: str) -> list[float]:
     mark()
     names = router.catalog.names
     mark()
-    signals = router.rules.detect(clean)
+    signals = router.rules.detect(prepared)
     mark()
     ranked = [names[j] for j in order[0]]
     top_confidence = float(confidences[0][0])

@@ -6,8 +6,8 @@ A catalog lists its key terms (`routing.yaml`: ``spelling``); a word one edit aw
 exactly one term (a letter dropped, added, changed, or two neighbours swapped) is replaced
 by that term before the task is embedded and read by the rules.
 
-Two edits are never typos: a letter dropped or added at the end ("serialize",
-"pytests") is how words inflect, so it is left alone.
+One edit is not a typo: a letter dropped or added at the end ("serialize", "pytests")
+is how words inflect, so it is left alone.
 """
 
 from __future__ import annotations
