@@ -226,8 +226,8 @@ class Router:
         """Route many tasks with one encoder call; results are in input order."""
         if isinstance(texts, str):
             raise InputError("route_batch() takes a list of texts; use route() for one text")
-        cleaned = [self.prepare_task(text, where=f"texts[{i}]") for i, text in enumerate(texts)]
-        return self._route_clean(cleaned, k) if cleaned else []
+        prepared = [self.prepare_task(text, where=f"texts[{i}]") for i, text in enumerate(texts)]
+        return self._route_clean(prepared, k) if prepared else []
 
     def _route_clean(self, texts: list[str], k: int) -> list[RouteResult]:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
