@@ -29,6 +29,9 @@ CHALLENGE_SETS = (
     "challenge14",
     "challenge15",
     "challenge16",
+    "challenge17",
+    "challenge18",
+    "challenge19",
 )  # development sets by other authors
 
 

@@ -16,6 +16,7 @@ from skillroute.encoders import (
     MODEL_ENV,
     Encoder,
     SentenceTransformerEncoder,
+    _windows,
     resolve_model,
 )
 from skillroute.errors import EncoderError, InputError, ModelNotFoundError, SkillrouteWarning
@@ -139,3 +140,29 @@ def test_unwritable_cache_warns_and_still_encodes(
     with pytest.warns(SkillrouteWarning, match="cannot write the embedding cache"):
         vectors = cache.encode(fake_encoder, ["alpha"])
     assert vectors.shape == (1, fake_encoder.dim)
+
+
+_FRAME = 'File "/srv/app/.venv/lib/python3.11/site-packages/urllib3/connectionpool.py", line 714'
+
+
+def test_a_text_longer_than_the_window_is_read_as_its_two_ends(
+    real_encoder: SentenceTransformerEncoder,
+) -> None:
+    model = real_encoder._load()
+    window = model.max_seq_length - 2
+    short = "celery task stuck in PENDING"
+    spaced = "ok " * 200  # longer than the window in characters, not in word pieces
+    long = "\n".join([_FRAME] * 40 + ["how do I make the task retry?"])
+    views, owner = _windows([short, spaced, long], model.tokenizer, model.max_seq_length)
+    assert owner == [0, 1, 2, 2]
+    assert views[:3] == [short, spaced, long]
+    tail = views[3]
+    assert long.endswith(tail) and tail.endswith("retry?")
+    assert window - 10 < len(model.tokenizer(tail, add_special_tokens=False)["input_ids"]) <= window
+    # the long text's vector is the direction of its two windows' mean
+    opening, closing = model.encode([long, tail], normalize_embeddings=True)
+    mean = (opening + closing) / np.linalg.norm(opening + closing)
+    assert float(real_encoder.encode([long])[0] @ mean) == pytest.approx(1.0, abs=1e-5)
+    assert real_encoder.encode([short])[0] @ model.encode(short, normalize_embeddings=True) == (
+        pytest.approx(1.0, abs=1e-5)
+    )

@@ -595,6 +595,29 @@ def test_long_and_mixed_script_inputs_give_sensible_results(bundled_router: Rout
     assert bundled_router.route("完全に無関係な料理のレシピ").decision == "abstain"
 
 
+_PASTED_TRACEBACK = "Traceback (most recent call last):\n" + "\n".join(
+    f'File "/srv/app/.venv/lib/python3.11/site-packages/urllib3/connectionpool.py", line {n}, '
+    f"in urlopen\nconn.request(method, url, **httplib_request_kw)"
+    for n in range(100, 400, 10)
+)
+
+
+def test_the_ask_after_a_long_paste_is_read(bundled_router: Router) -> None:
+    """The model's window holds 256 word pieces: a question after a long paste still counts."""
+    asks = {
+        "the task calling the partner API dies on this; how do I make it retry with "
+        "exponential backoff and give up after five tries?": "django-celery",
+        "how do I write a pytest test that fakes this partner API instead of calling it?": (
+            "python-testing"
+        ),
+    }
+    posts = [f"{_PASTED_TRACEBACK}\n{ask}" for ask in asks]
+    results = bundled_router.route_batch(posts)
+    assert [result.skill for result in results] == list(asks.values())
+    rankings = {tuple(c.name for c in result.candidates) for result in results}
+    assert len(rankings) == len(asks)  # the asks, not the shared paste, rank the skills
+
+
 def test_shipped_calibration_matches_the_catalog(bundled_router: Router) -> None:
     """Editing SKILL.md or routing.yaml examples without re-running `skillroute fit` fails here."""
     calibration = bundled_router.calibration
@@ -609,15 +632,23 @@ def test_shipped_calibration_matches_the_catalog(bundled_router: Router) -> None
         "challenge2.yaml",
         "challenge3.yaml",
         "challenge4.yaml",
+        "challenge18.yaml",
     ]
 
 
 @pytest.mark.parametrize(
     ("split", "gain"),
-    [("challenge5", 5), ("challenge11", 2), ("dev", 0), ("challenge", -1), ("challenge7", 0)],
+    [
+        ("challenge5", 5),
+        ("challenge11", 2),
+        ("challenge19", 6),
+        ("dev", 0),
+        ("challenge", -1),
+        ("challenge7", 0),
+    ],
 )
 def test_the_arbiter_helps_on_held_out_sets(bundled_router: Router, split: str, gain: int) -> None:
-    """Forum posts (challenge5) gain from the arbiter; sets like the fit data lose at most one."""
+    """Forum posts and long pasted posts gain from the arbiter; sets like the fit data lose ≤ 1."""
     dataset = load_dataset(bundled_data_path() / f"{split}.yaml")
     without = bundled_router.calibration.model_copy(update={"arbiter": None})
     plain = Router(

@@ -116,6 +116,22 @@ def test_weak_stage_words_count_in_prose_only(
     assert set(frontend_router.rules.detect(task).stages) == stages
 
 
+@pytest.mark.parametrize(
+    ("task", "stages"),
+    [
+        ("the build breaks:\n```\n$ npm run deploy\nrelease failed\n```\nfix it", {"build"}),
+        ("tests fail:\n2024-05-01 10:02:11 deploy step: release v2\nwhy?", {"test"}),
+        ("tests fail, then deploy the fix", {"test", "ship"}),
+    ],
+)
+def test_stage_words_in_pasted_logs_and_code_ask_for_nothing(
+    frontend_router: Router, task: str, stages: set[str]
+) -> None:
+    signals = frontend_router.rules.detect(task)
+    assert set(signals.stages) == stages
+    assert signals.multi_step == (len(stages) > 1)
+
+
 def test_prefer_rule_lifts_a_plausible_candidate_whatever_k(frontend_router: Router) -> None:
     task = "hooks and state in react, served from a cdn"
     ranked = [c.name for c in frontend_router.route(task, k=6).candidates]

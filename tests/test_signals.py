@@ -99,6 +99,44 @@ def test_prose_only_skips_occurrences_inside_code() -> None:
     assert views.find(TokenizedText("see reports/views.py"), prose_only=True).phrases == ()
 
 
+@pytest.mark.parametrize(
+    ("pasted", "is_pasted"),
+    [
+        ('File "/app/orders/tasks.py", line 41, in deploy_release', True),
+        ("Traceback (most recent call last):", True),
+        ("2024-06-03 02:14:09,471 ERROR worker deploy failed", True),
+        ("[2024-06-03T02:14:09] worker deploy failed", True),
+        ("02:14:09 worker deploy failed", True),
+        ("the worker deploy failed", False),  # prose on a line of its own
+        ("1) deploy the worker", False),  # a to-do line asks
+    ],
+)
+def test_traceback_and_log_lines_are_pasted(pasted: str, is_pasted: bool) -> None:
+    text = TokenizedText(f"why does this happen?\n{pasted}\nplease help")
+    line = range(text.tokens.index("\n") + 1, len(text.tokens) - 3)
+    assert all((index in text.pasted) == is_pasted for index in line)
+    assert {0, len(text.tokens) - 1}.isdisjoint(text.pasted)  # the prose around it
+
+
+def test_a_fenced_block_is_pasted_up_to_its_closing_fence() -> None:
+    text = TokenizedText("deploy fails:\n```\nstep deploy: worker test\n```\nhow do I test it?")
+    deploy = PhraseSet(["deploy", "test"])
+    assert deploy.find(text).phrases == ("deploy", "test")
+    outside = [text.tokens[start] for start in deploy.find(text).starts]
+    assert outside == ["deploy", "test"]  # the fenced "deploy" and "test" do not count
+    assert not TokenizedText("deploy it ```inline``` then test").pasted  # one line
+
+
+def test_phrases_starting_with_a_short_prefix_are_still_found() -> None:
+    phrases = PhraseSet(["ab*", "abc*", "retr* task", "celery"])
+    assert phrases.matches(TokenizedText("the abacus and the abcde, retry task")) == (
+        "ab*",
+        "abc*",
+        "retr* task",
+    )
+    assert phrases.matches(TokenizedText("a celery task")) == ("celery",)
+
+
 def test_spans_cover_every_occurrence_of_each_phrase() -> None:
     text = TokenizedText("no django here just django free python", [])
     phrases = PhraseSet(["django", "no django"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skillroute.errors import InputError
-from skillroute.text import clean_task
+from skillroute.text import EMBED_CHARS, clean_task, encoder_text
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,12 @@ def test_clean_task_keeps_one_line_break_per_line_and_collapses_spaces(
 def test_a_text_of_line_breaks_only_is_empty() -> None:
     with pytest.raises(InputError, match="task is empty"):
         clean_task("\r\n \n\u2028\t")
+
+
+def test_the_encoder_is_given_both_ends_of_a_very_long_task() -> None:
+    post = "ask first. " + "log line\n" * 2_000 + "ask last?"
+    given = encoder_text(post)
+    assert given == f"{post[:EMBED_CHARS]}\n{post[-EMBED_CHARS:]}"
+    assert given.startswith("ask first.") and given.endswith("ask last?")
+    fits = "x" * (2 * EMBED_CHARS)
+    assert encoder_text(fits) is fits

@@ -23,7 +23,7 @@ from skillroute.errors import SkillrouteWarning
 __all__ = ["CACHE_ENV", "EmbeddingCache", "default_cache_dir"]
 
 CACHE_ENV = "SKILLROUTE_CACHE_DIR"
-_FORMAT = "skillroute-embeddings-v1"
+_FORMAT = "skillroute-embeddings-v2"  # v2: long texts read as two windows
 
 
 def default_cache_dir() -> Path:

@@ -167,11 +167,54 @@ class SentenceTransformerEncoder(Encoder):
             return self._model
 
     def embed(self, texts: list[str]) -> Any:
-        """Encode with sentence-transformers (normalised, float32, no progress bar)."""
-        return self._load().encode(
-            texts,
+        """Encode with sentence-transformers (normalised, float32, no progress bar).
+
+        A text longer than the model's window is read as its opening window and its
+        closing one, averaged: the model would otherwise see only the opening, and a long
+        post often ends with its question after a pasted log or traceback.
+        """
+        model = self._load()
+        views, owner = _windows(texts, model.tokenizer, model.max_seq_length)
+        vectors = model.encode(
+            views,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        if len(views) == len(texts):
+            return vectors
+        summed = np.zeros((len(texts), vectors.shape[1]), dtype=np.float64)
+        np.add.at(summed, owner, vectors)
+        return summed  # `encode` normalises each row: the mean's direction
+
+
+def _windows(texts: list[str], tokenizer: Any, max_length: int) -> tuple[list[str], list[int]]:
+    """The views of ``texts`` the model reads, and the text each view belongs to.
+
+    A text that fits the model's window is one view; a longer one is two: itself (the
+    model truncates it to its opening) and its last window's worth of word pieces,
+    starting at a whole word.
+    A word piece covers at least one character, so only texts longer than the window in
+    characters are tokenised to find out.
+    """
+    window = max_length - 2  # the model adds [CLS] and [SEP]
+    views: list[str] = []
+    owner: list[int] = []
+    for row, text in enumerate(texts):
+        views.append(text)
+        owner.append(row)
+        if len(text) <= window:
+            continue
+        encoding = tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        words = encoding.word_ids()
+        if len(words) <= window:
+            continue
+        first = len(words) - window
+        while first < len(words) - 1 and words[first] == words[first - 1]:
+            first += 1  # start at a whole word, so the closing window reads the same pieces
+        views.append(text[encoding["offset_mapping"][first][0] :])
+        owner.append(row)
+    return views, owner

@@ -28,7 +28,7 @@ from skillroute.rules import Outcome, RuleEngine, TaskSignals
 from skillroute.scoring import ScoreBatch, SkillIndex
 from skillroute.signals import PhraseSet
 from skillroute.spelling import Speller
-from skillroute.text import EMBED_CHARS, clean_task
+from skillroute.text import clean_task, encoder_text
 
 if TYPE_CHECKING:
     from skillroute.dataset import Dataset
@@ -203,7 +203,7 @@ class Router:
 
     def embed_tasks(self, texts: Sequence[str]) -> Embeddings:
         """Embeddings of prepared task texts (`prepare_task`; what the encoder reads)."""
-        return self.encoder.encode([text[:EMBED_CHARS] for text in texts])
+        return self.encoder.encode([encoder_text(text) for text in texts])
 
     def score(self, queries: Embeddings) -> ScoreBatch:
         """Score embedded tasks with the current calibration's head and weight."""

@@ -44,6 +44,13 @@ _WORD = re.compile(r"[^\W_]+")
 # identifier, a call, an assignment ("reports/views.py", "client.login()", "test_create")
 _CODE_CHUNK = re.compile(r"[/\\_=]|::|\(\)|\w\.\w")
 _CHUNK = re.compile(r"\S+")
+# pasted material, not the ask: a markdown code fence's line, a traceback's frame, a line
+# of a log that starts with its timestamp (matched on the case-folded text, line by line)
+_FENCE = "```"
+_PASTED_LINE = re.compile(
+    r'^(?:traceback \(most recent call last\)|file "|\[?\d{4}-\d\d-\d\d[ t]\d|\[?\d\d:\d\d:\d\d)'
+)
+HEAD = 3  # a prefix phrase ("harden*") is tried only where a token starts with its first letters
 
 
 def tokenize(text: str) -> list[str]:
@@ -84,7 +91,9 @@ def _parse(phrase: str) -> tuple[_Word, ...]:
 class TokenizedText:
     """A task's tokens, a position index and clause numbers, shared by every matcher.
 
-    ``code``: the indices of tokens inside a chunk of code (found on first use).
+    ``code``: the indices of tokens inside a chunk of code; ``pasted``: of tokens in
+    pasted material (a fenced code block, a traceback, log lines).  Both are found on
+    first use.
     """
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
@@ -107,6 +116,11 @@ class TokenizedText:
         self._sorted: list[str] | None = None
 
     @cached_property
+    def heads(self) -> frozenset[str]:
+        """The first `HEAD` letters of every token: which prefix phrases can occur here."""
+        return frozenset(token[:HEAD] for token in self._positions)
+
+    @cached_property
     def _offsets(self) -> list[tuple[int, int]]:
         """Each token's character span in the folded text (only `code` and `without` ask)."""
         return [match.span() for match in _TOKEN.finditer(self._folded)]
@@ -126,6 +140,39 @@ class TokenizedText:
             if at < len(chunks) and chunks[at][0] <= start:
                 code.add(index)
         return frozenset(code)
+
+    @cached_property
+    def pasted(self) -> frozenset[int]:
+        """Indices of the tokens in pasted lines: inside a ``` fence, a traceback, a log.
+
+        A long post quotes its log or code; the words there ("deploy", "worker", "test")
+        describe what happened, not what the post asks for.
+        """
+        if "\n" not in self._folded:  # one line: nothing is pasted around an ask
+            return frozenset()
+        spans, start, fenced = [], 0, False
+        for line in self._folded.split("\n"):
+            end = start + len(line)
+            fence = line.startswith(_FENCE)
+            if fenced or fence or _PASTED_LINE.match(line):
+                spans.append((start, end))
+            if fence:
+                fenced = not fenced
+            start = end + 1
+        if not spans:
+            return frozenset()
+        ends = [end for _, end in spans]
+        pasted = set()
+        for index, (first, last) in enumerate(self._offsets):
+            at = bisect_left(ends, last)
+            if at < len(spans) and spans[at][0] <= first:
+                pasted.add(index)
+        return frozenset(pasted)
+
+    @cached_property
+    def not_prose(self) -> frozenset[int]:
+        """Indices of the tokens in code chunks or pasted lines."""
+        return self.code | self.pasted
 
     def without(self, spans: Iterable[Span]) -> str:
         """The (case-folded) text with the tokens of ``spans`` cut out, spaces collapsed.
@@ -208,24 +255,33 @@ class PhraseSet:
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = tuple(phrases)
         self._parsed = tuple((phrase, _parse(phrase)) for phrase in self.phrases)
-        # phrases by their first word, so a task only tries phrases that can start in it
+        # phrases by their first word (a prefix: by its head), so a task only tries
+        # phrases that can start in it
         self._by_first: dict[str, list[int]] = {}
-        self._prefixed: list[int] = []
+        self._by_head: dict[str, list[int]] = {}
+        self._short_prefixed: list[int] = []  # a prefix shorter than a head: always tried
         for index, (_, words) in enumerate(self._parsed):
-            if words[0].prefix:
-                self._prefixed.append(index)
+            first = words[0]
+            if not first.prefix:
+                self._by_first.setdefault(first.text, []).append(index)
+            elif len(first.text) >= HEAD:
+                self._by_head.setdefault(first.text[:HEAD], []).append(index)
             else:
-                self._by_first.setdefault(words[0].text, []).append(index)
+                self._short_prefixed.append(index)
         self._first_words = frozenset(self._by_first)
+        self._heads = frozenset(self._by_head)
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
     def _candidates(self, text: TokenizedText) -> list[tuple[str, tuple[_Word, ...]]]:
         """Phrases whose first word occurs in the text, in declaration order."""
-        indices = list(self._prefixed)
+        indices = list(self._short_prefixed)
         for word in self._first_words & text.vocabulary:  # a C-level set intersection
             indices.extend(self._by_first[word])
+        if self._heads:
+            for head in self._heads & text.heads:
+                indices.extend(self._by_head[head])
         if not indices:
             return []
         indices.sort()
@@ -238,14 +294,16 @@ class PhraseSet:
     def find(self, text: TokenizedText, *, prose_only: bool = False) -> Found:
         """The phrases found, the clauses they occur in and their positions.
 
-        ``prose_only``: occurrences that start inside a chunk of code do not count.
+        Occurrences in pasted lines never count; with ``prose_only``, occurrences that
+        start inside a chunk of code do not count either.
         """
         found: list[str] = []
         starts: list[int] = []
+        skip = text.not_prose if prose_only else text.pasted
         for phrase, words in self._candidates(text):
             here = text.occurrences(words)
-            if prose_only and text.code:
-                here = [start for start in here if start not in text.code]
+            if skip:
+                here = [start for start in here if start not in skip]
             if here:
                 found.append(phrase)
                 starts.extend(here)

@@ -5,8 +5,9 @@ Control characters become spaces and runs of spaces one space.  Line breaks stay
 non-blank line (CR LF and the Unicode line separators become LF), because a pasted to-do
 list or error says, line by line, where one ask ends and the next begins; the encoder
 reads a line break as a space.  Any script is fine (the model may simply find no skill).
-The encoder sees at most `EMBED_CHARS` characters — MiniLM reads 256 word pieces anyway —
-while rules scan the whole text.
+The encoder is given at most the first and the last `EMBED_CHARS` characters
+(`encoder_text`: MiniLM reads 256 word pieces of each window anyway, and a long post's
+question is often at its end), while rules scan the whole text.
 
 `NonBlankText` is the same boundary for the catalog's own texts (examples,
 implications): one visible character at least.
@@ -22,7 +23,7 @@ from pydantic import AfterValidator
 
 from skillroute.errors import InputError
 
-__all__ = ["EMBED_CHARS", "MAX_TASK_CHARS", "NonBlankText", "clean_task"]
+__all__ = ["EMBED_CHARS", "MAX_TASK_CHARS", "NonBlankText", "clean_task", "encoder_text"]
 
 MAX_TASK_CHARS = 100_000
 EMBED_CHARS = 2_000
@@ -46,6 +47,13 @@ def clean_task(text: object, *, where: str = "task") -> str:
     if not cleaned:
         raise InputError(f"{where} is empty (only whitespace or control characters)")
     return cleaned
+
+
+def encoder_text(text: str) -> str:
+    """What the encoder is given of a task: all of it, or its opening and closing parts."""
+    if len(text) <= 2 * EMBED_CHARS:
+        return text
+    return f"{text[:EMBED_CHARS]}\n{text[-EMBED_CHARS:]}"
 
 
 def _not_blank(text: str) -> str:
