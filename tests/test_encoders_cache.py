@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -166,3 +167,13 @@ def test_a_text_longer_than_the_window_is_read_as_its_two_ends(
     assert real_encoder.encode([short])[0] @ model.encode(short, normalize_embeddings=True) == (
         pytest.approx(1.0, abs=1e-5)
     )
+
+
+class _SlowTokenizer:
+    is_fast = False
+
+
+@pytest.mark.parametrize(("tokenizer", "max_length"), [(_SlowTokenizer(), 256), (None, None)])
+def test_a_model_without_offsets_reads_each_text_once(tokenizer: object, max_length: Any) -> None:
+    texts = ["short", "long " * 500]
+    assert _windows(texts, tokenizer, max_length) == (texts, [0, 1])

@@ -196,8 +196,11 @@ def _windows(texts: list[str], tokenizer: Any, max_length: int) -> tuple[list[st
     model truncates it to its opening) and its last window's worth of word pieces,
     starting at a whole word.
     A word piece covers at least one character, so only texts longer than the window in
-    characters are tokenised to find out.
+    characters are tokenised to find out.  A model without a fast tokenizer (no character
+    offsets) or without a maximum length reads every text as one view, its opening.
     """
+    if not getattr(tokenizer, "is_fast", False) or not isinstance(max_length, int):
+        return list(texts), list(range(len(texts)))  # no offsets to cut at: the opening only
     window = max_length - 2  # the model adds [CLS] and [SEP]
     views: list[str] = []
     owner: list[int] = []
