@@ -122,7 +122,7 @@ class TokenizedText:
 
     @cached_property
     def _offsets(self) -> list[tuple[int, int]]:
-        """Each token's character span in the folded text (only `code` and `without` ask)."""
+        """Each token's character span in the folded text (`code`, `pasted`, `without` ask)."""
         return [match.span() for match in _TOKEN.finditer(self._folded)]
 
     @cached_property
@@ -130,23 +130,16 @@ class TokenizedText:
         """Indices of the tokens that lie in a chunk of code (see `_CODE_CHUNK`)."""
         if _CODE_CHUNK.search(self._folded) is None:  # most tasks: one scan, no code
             return frozenset()
-        chunks = [
-            chunk.span() for chunk in _CHUNK.finditer(self._folded) if _CODE_CHUNK.search(chunk[0])
-        ]
-        ends = [end for _, end in chunks]
-        code = set()
-        for index, (start, end) in enumerate(self._offsets):
-            at = bisect_left(ends, end)  # the first chunk ending at or after the token
-            if at < len(chunks) and chunks[at][0] <= start:
-                code.add(index)
-        return frozenset(code)
+        chunks = _CHUNK.finditer(self._folded)
+        return self._within([chunk.span() for chunk in chunks if _CODE_CHUNK.search(chunk[0])])
 
     @cached_property
     def pasted(self) -> frozenset[int]:
         """Indices of the tokens in pasted lines: inside a ``` fence, a traceback, a log.
 
         A long post quotes its log or code; the words there ("deploy", "worker", "test")
-        describe what happened, not what the post asks for.
+        describe what happened, not what the post asks for.  A fence left open runs to
+        the end of the text, as Markdown renders it.
         """
         if "\n" not in self._folded:  # one line: nothing is pasted around an ask
             return frozenset()
@@ -159,15 +152,17 @@ class TokenizedText:
             if fence:
                 fenced = not fenced
             start = end + 1
-        if not spans:
-            return frozenset()
+        return self._within(spans) if spans else frozenset()
+
+    def _within(self, spans: list[tuple[int, int]]) -> frozenset[int]:
+        """Indices of the tokens inside any of ``spans`` (character spans, ascending)."""
         ends = [end for _, end in spans]
-        pasted = set()
-        for index, (first, last) in enumerate(self._offsets):
-            at = bisect_left(ends, last)
-            if at < len(spans) and spans[at][0] <= first:
-                pasted.add(index)
-        return frozenset(pasted)
+        inside = set()
+        for index, (start, end) in enumerate(self._offsets):
+            at = bisect_left(ends, end)  # the first span ending at or after the token
+            if at < len(spans) and spans[at][0] <= start:
+                inside.add(index)
+        return frozenset(inside)
 
     @cached_property
     def not_prose(self) -> frozenset[int]:
