@@ -120,10 +120,10 @@ def test_traceback_and_log_lines_are_pasted(pasted: str, is_pasted: bool) -> Non
 
 def test_a_fenced_block_is_pasted_up_to_its_closing_fence() -> None:
     text = TokenizedText("deploy fails:\n```\nstep deploy: worker test\n```\nhow do I test it?")
-    deploy = PhraseSet(["deploy", "test"])
-    assert deploy.find(text).phrases == ("deploy", "test")
-    outside = [text.tokens[start] for start in deploy.find(text).starts]
-    assert outside == ["deploy", "test"]  # the fenced "deploy" and "test" do not count
+    asks = PhraseSet(["deploy", "test"]).find(text)
+    assert asks.phrases == ("deploy", "test")
+    assert [text.tokens[start] for start in asks.starts] == ["deploy", "test"]
+    assert len(asks.starts) == 2  # the fenced "deploy" and "test" do not count
     assert not TokenizedText("deploy it ```inline``` then test").pasted  # one line
 
 
