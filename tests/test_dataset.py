@@ -32,6 +32,7 @@ CHALLENGE_SETS = (
     "challenge17",
     "challenge18",
     "challenge19",
+    "challenge20",
 )  # development sets by other authors
 
 
