@@ -33,6 +33,8 @@ CHALLENGE_SETS = (
     "challenge18",
     "challenge19",
     "challenge20",
+    "challenge21",
+    "challenge22",
 )  # development sets by other authors
 
 

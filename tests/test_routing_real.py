@@ -166,6 +166,23 @@ def test_unrelated_requests_abstain(bundled_router: Router, task: str) -> None:
 @pytest.mark.parametrize(
     "task",
     [
+        # everyday questions about Python itself, worded without "python": the no-skill
+        # class read them as any language's how-to until the catalog had such examples
+        "How do I create a directory, and any missing parent directories?",
+        "How do I copy a file?",
+        "What is the purpose of the __slots__ attribute?",
+        "How do I sort a dictionary by value?",
+    ],
+)
+def test_everyday_python_questions_route_to_python_patterns(
+    bundled_router: Router, task: str
+) -> None:
+    assert bundled_router.route(task).skill == "python-patterns"
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
         "what is the best way to ship a parcel to canada",  # words the domain uses, other senses
         "my dog pulls on the lead, how do I train him to heel",
         "query to get the top 3 salaries per department",  # technical, but no Python back end
@@ -525,6 +542,20 @@ def test_conditional_step_appears_only_when_asked(bundled_router: Router) -> Non
         (
             "Writing a small Python package for parsing GPX files, plus a pytest suite",
             ("python-patterns", "python-testing"),
+        ),
+        # eval gates (plural) and tracking runs are the ship step after training
+        (
+            "fine-tune the speech model with a pytorch training loop, then add eval gates",
+            ("pytorch-patterns", "mle-workflow"),
+        ),
+        (
+            "write the pytorch training loop for the price model, after that track runs in wandb",
+            ("pytorch-patterns", "mle-workflow"),
+        ),
+        # an inline numbered list: each item is a clause, so "endpoint" is item 1's build step
+        (
+            "todo 1) invoices endpoint in django 2) a nightly celery job for reminders",
+            ("django-patterns", "django-celery"),
         ),
     ],
 )

@@ -62,11 +62,23 @@ def test_clauses_are_split_by_punctuation_and_clause_words() -> None:
     assert found.starts == (0, 2)
 
 
-def test_a_line_break_ends_a_clause() -> None:
-    text = TokenizedText("todo:\n1) the order model\n2) tests for it", ["and"])
+@pytest.mark.parametrize(
+    "task",
+    [
+        "todo:\n1) the order model\n2) tests for it",  # a line break
+        "todo: 1) the order model 2) tests for it",  # an inline list's "2)"
+    ],
+)
+def test_a_list_item_is_a_clause(task: str) -> None:
+    text = TokenizedText(task, ["and"])
     model = PhraseSet(["model"]).find(text).clauses
     tests = PhraseSet(["tests"]).find(text).clauses
     assert model and tests and not model & tests
+
+
+def test_a_closing_parenthesis_after_words_is_not_a_list_marker() -> None:
+    text = TokenizedText("the order model (with tests) is done", ["and"])
+    assert len(set(text.clause_of)) == 1
 
 
 @pytest.mark.parametrize(

@@ -37,8 +37,9 @@ __all__ = [
     "tokenize",
 ]
 
-# Clause punctuation: , ; ! ? & + | > → and a full stop that ends a sentence (not "asp.net").
-_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→\n]|\.(?=\s|$)")
+# Clause punctuation: , ; ! ? & + | > → a line break, a full stop that ends a sentence (not
+# "asp.net") and the ")" of an inline list's "2)".
+_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→\n]|\.(?=\s|$)|(?<=\d)\)")
 _WORD = re.compile(r"[^\W_]+")
 # a whitespace-delimited chunk that names code, not prose: a path, a dotted or snake_case
 # identifier, a call, an assignment ("reports/views.py", "client.login()", "test_create")
