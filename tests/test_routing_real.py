@@ -328,6 +328,8 @@ def test_shipped_head_has_the_out_of_scope_class(bundled_router: Router) -> None
         ),
         # language features, packaging and CLIs are plain Python's
         ("Protocol or ABC for the exporter plugins?", "python-patterns", "intent-python-tooling"),
+        # ... and so are linters and type checkers outside a framework's release gate
+        ("pre-commit hooks with ruff and mypy", "python-patterns", "intent-python-tooling"),
         # data contracts, eval gates, shadow and canary releases are production ML
         (
             "add a pandera data contract on the features frame before training",
