@@ -225,6 +225,9 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
         ("write a snake game in python with pygame", "python-patterns", "pet-python-out-of-scope"),
         # another stack, named by its version
         (".NET 8 minimal API with FluentValidation", None, "other-stack-out-of-scope"),
+        # ... or spelled with symbols
+        ("How do I read a file line by line in C#?", None, "other-stack-out-of-scope"),
+        ("C++: how do I split a string on a delimiter?", None, "other-stack-out-of-scope"),
         # another stack named as context, or Django's own words beside a front end
         (
             "How can I make this class more pythonic? it has getters and setters like in Java",

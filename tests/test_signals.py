@@ -76,6 +76,18 @@ def test_a_list_item_is_a_clause(task: str) -> None:
     assert model and tests and not model & tests
 
 
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("read a file in C#?", ["read", "a", "file", "in", "csharp", "?"]),
+        ("C++ or F#", ["cpp", "or", "fsharp"]),
+        ("a+b, abc#d", ["a", "+", "b", ",", "abc", "d"]),  # a symbol inside a word names nothing
+    ],
+)
+def test_languages_spelled_with_symbols_are_one_word(text: str, tokens: list[str]) -> None:
+    assert TokenizedText(text).tokens == tokens
+
+
 def test_a_closing_parenthesis_after_words_is_not_a_list_marker() -> None:
     text = TokenizedText("the order model (with tests) is done", ["and"])
     assert len(set(text.clause_of)) == 1

@@ -38,8 +38,12 @@ __all__ = [
 ]
 
 # Clause punctuation: , ; ! ? & + | > → a line break, a full stop that ends a sentence (not
-# "asp.net") and the ")" of an inline list's "2)".
+# "asp.net") and the ")" of an inline list's "2)".  Languages spelled with symbols are one
+# word each ("c#" reads as csharp), so a signal phrase can name them.
 _TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→\n]|\.(?=\s|$)|(?<=\d)\)")
+_SYMBOL_NAMES = {"c#": "csharp", "c++": "cpp", "f#": "fsharp"}
+_SYMBOL_HINT = re.compile(r"[cf]#|c\+\+")  # rare: only such tasks pay for the longer pattern
+_TOKEN_OR_SYMBOL = re.compile(r"(?<![\w+#])(?:c\+\+|[cf]#)(?![\w+#])|" + _TOKEN.pattern)
 _WORD = re.compile(r"[^\W_]+")
 # a whitespace-delimited chunk that names code, not prose: a path, a dotted or snake_case
 # identifier, a call, an assignment ("reports/views.py", "client.login()", "test_create")
@@ -99,7 +103,11 @@ class TokenizedText:
 
     def __init__(self, text: str, clause_words: Iterable[str] = ()) -> None:
         self._folded = text.casefold()
-        tokens = _TOKEN.findall(self._folded)
+        symbols = _SYMBOL_HINT.search(self._folded) is not None
+        self._pattern = _TOKEN_OR_SYMBOL if symbols else _TOKEN
+        tokens = self._pattern.findall(self._folded)
+        if symbols:
+            tokens = [_SYMBOL_NAMES.get(token, token) for token in tokens]
         separators = frozenset(word.casefold() for word in clause_words)
         positions: dict[str, list[int]] = {}
         clause_of: list[int] = []
@@ -124,7 +132,7 @@ class TokenizedText:
     @cached_property
     def _offsets(self) -> list[tuple[int, int]]:
         """Each token's character span in the folded text (`code`, `pasted`, `without` ask)."""
-        return [match.span() for match in _TOKEN.finditer(self._folded)]
+        return [match.span() for match in self._pattern.finditer(self._folded)]
 
     @cached_property
     def code(self) -> frozenset[int]:
