@@ -42,8 +42,9 @@ __all__ = [
 # word each ("c#" reads as csharp), so a signal phrase can name them.
 _TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→\n]|\.(?=\s|$)|(?<=\d)\)")
 _SYMBOL_NAMES = {"c#": "csharp", "c++": "cpp", "f#": "fsharp"}
-_SYMBOL_HINT = re.compile(r"[cf]#|c\+\+")  # rare: only such tasks pay for the longer pattern
-_TOKEN_OR_SYMBOL = re.compile(r"(?<![\w+#])(?:c\+\+|[cf]#)(?![\w+#])|" + _TOKEN.pattern)
+_SYMBOL = "|".join(re.escape(spelling) for spelling in _SYMBOL_NAMES)
+_SYMBOL_HINT = re.compile(_SYMBOL)  # rare: only such tasks pay for the longer pattern
+_TOKEN_OR_SYMBOL = re.compile(rf"(?<![\w+#])(?:{_SYMBOL})(?![\w+#])|{_TOKEN.pattern}")
 _WORD = re.compile(r"[^\W_]+")
 # a whitespace-delimited chunk that names code, not prose: a path, a dotted or snake_case
 # identifier, a call, an assignment ("reports/views.py", "client.login()", "test_create")
