@@ -35,6 +35,10 @@ CHALLENGE_SETS = (
     "challenge20",
     "challenge21",
     "challenge22",
+    "challenge23",
+    "challenge24",
+    "challenge25",
+    "challenge26",
 )  # development sets by other authors
 
 

@@ -226,6 +226,7 @@ def test_similarity_decision_applies_the_fitted_bars(
     [
         ("release the vue app: we built the components and tests", True),
         ("release the vue app: we built the components and tests?", False),  # a question
+        ("can you release the vue app? we built the components and tests", True),  # a request
     ],
 )
 def test_settle_reads_the_keep_bar_that_fits_the_task(
@@ -240,3 +241,22 @@ def test_settle_reads_the_keep_bar_that_fits_the_task(
     outcome = engine.settle(engine.detect(task), ranked, (0.9, 0.5), 0.9, bars)
     assert outcome.plan == ("vue-components", "vue-testing", "web-release")
     assert (outcome.primary == "web-release") == leads_with_first_stage
+
+
+@pytest.mark.parametrize(
+    ("task", "question"),
+    [
+        ("how do I test a vue component?", True),
+        ("can you use pinia with vue 2?", True),  # "you" is anyone: a question
+        ("the tests fail. Can you fix them? also, why does the build warn?", True),  # last one
+        ("build the components and test them", False),
+        ("can you build the components and then test them?", False),  # a polite request
+        ("hi! could you please add tests for the cart component?", False),
+        ("we have a vue app. so can u help me release it?", False),
+    ],
+)
+def test_a_polite_request_is_no_question(
+    frontend_router: Router, task: str, question: bool
+) -> None:
+    """ "Can you build it and test it?" asks for what it lists; a plan's order decides its lead."""
+    assert frontend_router.rules.detect(task).question is question

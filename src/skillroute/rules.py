@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from skillroute.catalog import Catalog
@@ -95,10 +96,17 @@ class TaskSignals:
     multi_step: bool
     first_asked: dict[str, int] = field(default_factory=dict)  # stage -> first token position
 
-    @property
+    @cached_property
     def question(self) -> bool:
-        """Whether the task asks a question ("...?"): one ask, whatever its context says."""
-        return "?" in self.text.vocabulary
+        """Whether the task asks a question ("...?"): one ask, whatever its context says.
+
+        A polite request ("can you build it, test it and then ship it?") is a command with
+        a question mark: it asks for what it lists, and the plan's order decides what leads.
+        """
+        if "?" not in self.text.vocabulary:
+            return False
+        start, end = _last_question(self.text.tokens)
+        return not _polite_request(self.text.tokens[start:end])
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
@@ -265,7 +273,9 @@ class RuleEngine:
             plan, stands_for = planned
             if chosen_stage is not None:
                 stands_for.setdefault(primary, set()).add(chosen_stage)
-            if forced and primary not in plan:
+            if primary not in plan and (
+                forced or self._asked_about(primary, plan, signals, confident)
+            ):
                 plan = (primary, *plan)  # a route rule's skill anchors the plan it leads
             elif not ((confident or forced) and primary in plan):
                 primary = self._lead(plan, stands_for, signals, primary)
@@ -427,6 +437,22 @@ class RuleEngine:
                 return ordered, stands_for
         return None
 
+    def _asked_about(
+        self, primary: str, plan: tuple[str, ...], signals: TaskSignals, confident: bool
+    ) -> bool:
+        """Whether a question is confidently about a skill of the plan's lane that is no step.
+
+        "How do I keep logic out of handlers, for a CLI and a queue worker?" asks the
+        architecture hub; the stages it names are context, and the hub leads the plan.
+        """
+        lane = self._catalog[primary].lane
+        return (
+            confident
+            and signals.question
+            and lane is not None
+            and lane == self._catalog[plan[0]].lane
+        )
+
     def _lead(
         self,
         plan: tuple[str, ...],
@@ -497,6 +523,38 @@ def _fired(rule: AnyRule, effect: str) -> FiredRule:
 def _fire_once(fired: list[FiredRule], rule: ReplaceRule | CompanionRule, effect: str) -> None:
     if all(existing.name != rule.name for existing in fired):
         fired.append(_fired(rule, effect))
+
+
+_SENTENCE_END = frozenset({".", "!", "?", "\n"})
+_POLITE = frozenset({"can", "could", "would", "will"})
+_YOU = frozenset({"you", "u"})
+# what a request asks someone to do ("can you use X with Y?" is a question, not a request)
+# fmt: off
+_ASKS_FOR = frozenset({
+    "help", "build", "write", "add", "make", "create", "implement", "set", "fix", "refactor",
+    "review", "check", "look", "take", "put", "wire", "draft", "generate", "scaffold", "port",
+    "migrate", "convert", "update", "clean", "move", "split", "rewrite", "design", "plan", "go",
+    "lock", "test", "deploy", "ship", "release", "prepare", "finish", "sort", "get", "restructure",
+    "rework", "extend", "document", "optimize", "optimise", "speed", "improve", "turn", "integrate",
+    "package", "modernize", "modernise", "tidy", "harden", "secure", "cover", "outline",
+})
+# fmt: on
+_FILLERS = frozenset({"so", "please", "pls", "plz", "hey", "hi", "hello", "also", "and", "ok", ","})
+
+
+def _last_question(tokens: Sequence[str]) -> tuple[int, int]:
+    """The token span (start, index of its "?") of the task's last question sentence."""
+    end = len(tokens) - 1 - tokens[::-1].index("?")
+    start = end
+    while start > 0 and tokens[start - 1] not in _SENTENCE_END:
+        start -= 1
+    return start, end
+
+
+def _polite_request(sentence: Sequence[str]) -> bool:
+    """Whether a sentence opens with "can you <do something>" (fillers such as "so" aside)."""
+    words = [t for t in sentence if t not in _FILLERS]
+    return len(words) >= 3 and words[0] in _POLITE and words[1] in _YOU and words[2] in _ASKS_FOR
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
