@@ -11,7 +11,8 @@ catalog's ``routing.yaml`` (see `skillroute.routing_spec`).  Order of applicatio
    ("build the API, then ship it") or for three or more stages: the steps between the
    earliest and the latest stage asked for, counting the primary skill's own stage (each
    step's ``include`` can narrow or widen that), led by the step for the stage the task
-   names first (a route rule's skill that is no step leads, ahead of the steps);
+   names first (a route rule's skill that is no step leads, ahead of the steps, and so
+   does a question's confident top candidate of the plan's lane);
 5. ``companion`` rules, adding skills after a step.
 
 Every rule that changes the outcome is reported with a one-line effect; a prefer rule
@@ -276,7 +277,7 @@ class RuleEngine:
             if primary not in plan and (
                 forced or self._asked_about(primary, plan, signals, confident)
             ):
-                plan = (primary, *plan)  # a route rule's skill anchors the plan it leads
+                plan = (primary, *plan)  # it anchors the plan it leads
             elif not ((confident or forced) and primary in plan):
                 primary = self._lead(plan, stands_for, signals, primary)
         plan = self._with_companions(plan, signals, fired)
