@@ -39,6 +39,10 @@ CHALLENGE_SETS = (
     "challenge24",
     "challenge25",
     "challenge26",
+    "challenge27",
+    "challenge28",
+    "challenge29",
+    "challenge30",
 )  # development sets by other authors
 
 

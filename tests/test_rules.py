@@ -260,3 +260,61 @@ def test_a_polite_request_is_no_question(
 ) -> None:
     """ "Can you build it and test it?" asks for what it lists; a plan's order decides its lead."""
     assert frontend_router.rules.detect(task).question is question
+
+
+@pytest.mark.parametrize(
+    ("task", "question"),
+    [
+        ("how do I build the vue components and then test them?", False),  # asks, in order
+        ("how should I build the components, and how do I test them?", False),
+        ("if the tests fail, then how do I release?", True),  # a consequence, not a sequence
+        ("how do I release first and then build the components?", True),  # back in the lifecycle
+        ("how do I test it and then test it again?", True),  # one stage: nothing to order
+    ],
+)
+def test_a_question_that_orders_its_stages_is_a_request(
+    frontend_router: Router, task: str, question: bool
+) -> None:
+    """ "How do I build it and then test it?" lists its asks; a plan's order decides its lead."""
+    assert frontend_router.rules.detect(task).question is question
+
+
+@pytest.mark.parametrize(
+    ("task", "primary"),
+    [
+        (
+            "release the vue app at the end, but first build the components and tests",
+            "vue-components",
+        ),
+        ("release the vue app: we built the components and tests", "web-release"),
+    ],
+)
+def test_but_first_hands_the_lead_to_the_plans_first_step(
+    frontend_router: Router, task: str, primary: str
+) -> None:
+    """Named out of order ("ship at the end, but first build it"), lifecycle order leads,
+    even over a confident top candidate that is a step of the plan."""
+    engine = frontend_router.rules
+    ranked = ["web-release", "vue-components", "vue-testing"]
+    outcome = engine.apply(engine.detect(task), "routed", ranked, confident=True)
+    assert outcome.plan == ("vue-components", "vue-testing", "web-release")
+    assert outcome.primary == primary
+
+
+@pytest.mark.parametrize(
+    ("ranked", "primary"),
+    [
+        (["react-components", "web-release", "react-testing"], "web-release"),  # second: lifted
+        (["react-components", "react-testing", "web-release"], None),  # third: stays abstained
+    ],
+)
+def test_an_intent_lifts_an_abstain_only_for_the_top_two(
+    frontend_router: Router, ranked: list[str], primary: str | None
+) -> None:
+    """Below the abstain bar, a prefer rule's words vouch for one of the two best matches;
+    further down the ranking, similarity's doubt stands."""
+    engine = frontend_router.rules
+    outcome = engine.apply(engine.detect("put it behind a cdn"), "abstain", ranked)
+    assert outcome.primary == primary
+    assert outcome.decision == ("routed" if primary else "abstain")
+    assert ("release-intent" in [rule.name for rule in outcome.fired]) is (primary is not None)

@@ -5,14 +5,16 @@ catalog's ``routing.yaml`` (see `skillroute.routing_spec`).  Order of applicatio
 
 1. ``abstain`` rules (out of scope, whatever similarity says);
 2. ``route`` rules (the first that holds picks the primary skill), else ``prefer`` rules
-   (intent words favour a skill already among the top candidates);
+   (intent words favour a skill already among the top candidates; below the abstain bar,
+   only one of the top two);
 3. ``replace`` rules on the primary (e.g. tests in a Django app → django-tdd);
 4. ``plan`` rules, when the task asks for several lifecycle stages in different clauses
    ("build the API, then ship it") or for three or more stages: the steps between the
    earliest and the latest stage asked for, counting the primary skill's own stage (each
    step's ``include`` can narrow or widen that), led by the step for the stage the task
    names first (a route rule's skill that is no step leads, ahead of the steps, and so
-   does a question's confident top candidate of the plan's lane);
+   does a question's confident top candidate of the plan's lane; "but first" hands the
+   lead to the plan's first step);
 5. ``companion`` rules, adding skills after a step.
 
 Every rule that changes the outcome is reported with a one-line effect; a prefer rule
@@ -95,19 +97,37 @@ class TaskSignals:
     stages: dict[str, tuple[str, ...]]
     dominant_lane: str | None
     multi_step: bool
-    first_asked: dict[str, int] = field(default_factory=dict)  # stage -> first token position
+    asked_at: dict[str, tuple[int, ...]] = field(default_factory=dict)  # stage -> token positions
+    sequenced: bool = False  # the last question orders its asks: "add X and then test it?"
+
+    @property
+    def first_asked(self) -> dict[str, int]:
+        """Where each stage is first asked for (its first token position)."""
+        return {stage: starts[0] for stage, starts in self.asked_at.items()}
+
+    @cached_property
+    def reordered(self) -> bool:
+        """Whether the task says that work it names later comes first.
+
+        "Deploy at the end, but first add the tests" names its stages out of order: the
+        plan's lifecycle order says what leads, not the stage named first.
+        """
+        return bool(_FIRST_CUES.matches(self.text))
 
     @cached_property
     def question(self) -> bool:
         """Whether the task asks a question ("...?"): one ask, whatever its context says.
 
         A polite request ("can you build it, test it and then ship it?") is a command with
-        a question mark: it asks for what it lists, and the plan's order decides what leads.
+        a question mark, and so is a question that sequences its asks ("how do I add the
+        model and then test it?"): it asks for what it lists, and the plan's order decides
+        what leads.
         """
         if "?" not in self.text.vocabulary:
             return False
         start, end = _last_question(self.text.tokens)
-        return not _polite_request(self.text.tokens[start:end])
+        sentence = self.text.tokens[start:end]
+        return not (self.sequenced or _polite_request(sentence))
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
@@ -181,12 +201,12 @@ class RuleEngine:
         }
         stages: dict[str, tuple[str, ...]] = {}
         where_asked: dict[str, frozenset[int]] = {}
-        first_asked: dict[str, int] = {}
+        asked_at: dict[str, tuple[int, ...]] = {}
         for name, group in self._stages.items():
             found = group.find(tokens)
             if found.phrases:
                 stages[name], where_asked[name] = found.phrases, found.clauses
-                first_asked[name] = found.starts[0]
+                asked_at[name] = found.starts
         for name, group in self._weak_stages.items():
             found = group.find(tokens, prose_only=True)
             others = frozenset().union(*(w for stage, w in where_asked.items() if stage != name))
@@ -194,8 +214,8 @@ class RuleEngine:
             if found.phrases and alone:
                 stages[name] = (*stages.get(name, ()), *found.phrases)
                 where_asked[name] = where_asked.get(name, frozenset()) | alone
-                start = next(i for i in found.starts if tokens.clause_of[i] in alone)
-                first_asked[name] = min(first_asked.get(name, start), start)
+                alone_at = (i for i in found.starts if tokens.clause_of[i] in alone)
+                asked_at[name] = tuple(sorted((*asked_at.get(name, ()), *alone_at)))
         clauses = frozenset().union(*where_asked.values())
         # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
         mentions = sorted(
@@ -208,7 +228,33 @@ class RuleEngine:
         # several stages asked in different clauses ("build it, then ship it"), or three or
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
-        return TaskSignals(tokens, lanes, stages, dominant, multi_step, first_asked)
+        sequenced = multi_step and self._sequenced(tokens, asked_at)
+        return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, sequenced)
+
+    def _sequenced(self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]) -> bool:
+        """Whether the last question's "then" leads on to a later stage than it follows.
+
+        "How do I add the model and then test it?" and "how should I structure it, and how
+        do I test it?" list their asks in lifecycle order; "if it fails, then how do I
+        retry?" is a consequence, and "a shadow deployment first, then a canary for the
+        model behind an API" goes back in the lifecycle.
+        """
+        if "?" not in tokens.vocabulary:
+            return False
+        start, end = _last_question(tokens.tokens)
+        then = _sequencing_word(tokens.tokens, start, end)
+        if then is None or _CONDITIONS.intersection(tokens.tokens[start:then]):
+            return False
+        order = self._order
+        before = [
+            order[s]
+            for s, at in asked_at.items()
+            if s in order and any(start <= i < then for i in at)
+        ]
+        after = [
+            order[s] for s, at in asked_at.items() if s in order and any(then < i < end for i in at)
+        ]
+        return bool(before) and bool(after) and max(after) > min(before)
 
     def _lane_spans(self, tokens: TokenizedText) -> dict[str, list[Span]]:
         """Each lane's phrase occurrences, minus those inside a longer phrase of another lane.
@@ -256,14 +302,19 @@ class RuleEngine:
                 primary, forced = route.skill, True
                 fired.append(_fired(route, f"route to {route.skill}"))
                 break
-        if primary is None or (decision == "abstain" and not forced):
+        if primary is None:
             return Outcome("abstain", None, (), signals.dominant_lane, fired)
         settled = forced  # a rule, not similarity, chose between the top candidates
         if not forced:
-            preferred = self._preferred(signals, ranked, fired)
+            # below the abstain bar, only an intent for one of the top two lifts the task
+            lifting = decision == "abstain"
+            preferred = self._preferred(signals, ranked[:2] if lifting else ranked, fired)
             if preferred is not None:
                 primary = preferred
                 settled = ranked.index(preferred) < 2
+                decision = "routed" if lifting else decision
+            elif lifting:
+                return Outcome("abstain", None, (), signals.dominant_lane, fired)
         chosen_stage = self._catalog[primary].stage  # before a replace rule swaps the skill
         replaced: set[str] = set()
         primary, extras = self._replaced(primary, signals, fired, replaced)
@@ -278,6 +329,8 @@ class RuleEngine:
                 forced or self._asked_about(primary, plan, signals, confident)
             ):
                 plan = (primary, *plan)  # it anchors the plan it leads
+            elif signals.reordered:
+                primary = plan[0]
             elif not ((confident or forced) and primary in plan):
                 primary = self._lead(plan, stands_for, signals, primary)
         plan = self._with_companions(plan, signals, fired)
@@ -540,6 +593,11 @@ _ASKS_FOR = frozenset({
     "package", "modernize", "modernise", "tidy", "harden", "secure", "cover", "outline",
 })
 # fmt: on
+_FIRST_CUES = PhraseSet(
+    ["but first", "before that", "before this", "before all that", "before any of that"]
+)
+_NEXT_QUESTION = frozenset({"how", "what", "where", "which"})
+_CONDITIONS = frozenset({"if", "when", "once", "unless"})
 _FILLERS = frozenset({"so", "please", "pls", "plz", "hey", "hi", "hello", "also", "and", "ok", ","})
 
 
@@ -550,6 +608,16 @@ def _last_question(tokens: Sequence[str]) -> tuple[int, int]:
     while start > 0 and tokens[start - 1] not in _SENTENCE_END:
         start -= 1
     return start, end
+
+
+def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
+    """Where tokens[start:end] moves on to a next ask: "then", or "and how/what ..."."""
+    for index in range(start, end):
+        if tokens[index] == "then":
+            return index
+        if tokens[index] == "and" and index + 1 < end and tokens[index + 1] in _NEXT_QUESTION:
+            return index
+    return None
 
 
 def _polite_request(sentence: Sequence[str]) -> bool:
