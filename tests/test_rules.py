@@ -253,18 +253,6 @@ def test_settle_reads_the_keep_bar_that_fits_the_task(
         ("can you build the components and then test them?", False),  # a polite request
         ("hi! could you please add tests for the cart component?", False),
         ("we have a vue app. so can u help me release it?", False),
-    ],
-)
-def test_a_polite_request_is_no_question(
-    frontend_router: Router, task: str, question: bool
-) -> None:
-    """ "Can you build it and test it?" asks for what it lists; a plan's order decides its lead."""
-    assert frontend_router.rules.detect(task).question is question
-
-
-@pytest.mark.parametrize(
-    ("task", "question"),
-    [
         ("how do I build the vue components and then test them?", False),  # asks, in order
         ("how should I build the components, and how do I test them?", False),
         ("if the tests fail, then how do I release?", True),  # a consequence, not a sequence
@@ -272,10 +260,11 @@ def test_a_polite_request_is_no_question(
         ("how do I test it and then test it again?", True),  # one stage: nothing to order
     ],
 )
-def test_a_question_that_orders_its_stages_is_a_request(
+def test_a_request_with_a_question_mark_is_no_question(
     frontend_router: Router, task: str, question: bool
 ) -> None:
-    """ "How do I build it and then test it?" lists its asks; a plan's order decides its lead."""
+    """ "Can you build it and test it?" and "how do I build it and then test it?" ask for
+    what they list; a plan's order decides their lead."""
     assert frontend_router.rules.detect(task).question is question
 
 

@@ -100,7 +100,7 @@ class TaskSignals:
     asked_at: dict[str, tuple[int, ...]] = field(default_factory=dict)  # stage -> token positions
     sequenced: bool = False  # the last question orders its asks: "add X and then test it?"
 
-    @property
+    @cached_property
     def first_asked(self) -> dict[str, int]:
         """Where each stage is first asked for (its first token position)."""
         return {stage: starts[0] for stage, starts in self.asked_at.items()}
@@ -126,8 +126,7 @@ class TaskSignals:
         if "?" not in self.text.vocabulary:
             return False
         start, end = _last_question(self.text.tokens)
-        sentence = self.text.tokens[start:end]
-        return not (self.sequenced or _polite_request(sentence))
+        return not (self.sequenced or _polite_request(self.text.tokens[start:end]))
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
@@ -232,7 +231,7 @@ class RuleEngine:
         return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, sequenced)
 
     def _sequenced(self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]) -> bool:
-        """Whether the last question's "then" leads on to a later stage than it follows.
+        """Whether the last question moves on ("then", "and how …") to a later stage.
 
         "How do I add the model and then test it?" and "how should I structure it, and how
         do I test it?" list their asks in lifecycle order; "if it fails, then how do I
