@@ -43,6 +43,8 @@ CHALLENGE_SETS = (
     "challenge28",
     "challenge29",
     "challenge30",
+    "challenge31",
+    "challenge32",
 )  # development sets by other authors
 
 

@@ -258,6 +258,7 @@ def test_settle_reads_the_keep_bar_that_fits_the_task(
         ("if the tests fail, then how do I release?", True),  # a consequence, not a sequence
         ("how do I release first and then build the components?", True),  # back in the lifecycle
         ("how do I test it and then test it again?", True),  # one stage: nothing to order
+        ("how do I build the components, and after that how do I test them?", False),
     ],
 )
 def test_a_request_with_a_question_mark_is_no_question(

@@ -402,7 +402,7 @@ class RuleEngine:
         if any(stage in signals.stages for stage in spec.not_stages):
             return False
         lane = self._lane(signals, skill)
-        if spec.lane and lane not in spec.lane:
+        if spec.lane and lane not in spec.lane and not _all_within(signals, spec.lane):
             return False
         if spec.not_lane and lane in spec.not_lane:
             return False
@@ -595,6 +595,7 @@ _ASKS_FOR = frozenset({
 _FIRST_CUES = PhraseSet(
     ["but first", "before that", "before this", "before all that", "before any of that"]
 )
+_THAT = frozenset({"that", "this"})
 _NEXT_QUESTION = frozenset({"how", "what", "where", "which"})
 _CONDITIONS = frozenset({"if", "when", "once", "unless"})
 _FILLERS = frozenset({"so", "please", "pls", "plz", "hey", "hi", "hello", "also", "and", "ok", ","})
@@ -609,10 +610,23 @@ def _last_question(tokens: Sequence[str]) -> tuple[int, int]:
     return start, end
 
 
+def _all_within(signals: TaskSignals, lanes: Sequence[str]) -> bool:
+    """Whether a task with no dominant lane mentions only lanes among ``lanes``.
+
+    "FastAPI service, no Django here" ties FastAPI with plain Python; a rule for either
+    lane fits it.
+    """
+    return (
+        signals.dominant_lane is None and bool(signals.lanes) and set(signals.lanes) <= set(lanes)
+    )
+
+
 def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
-    """Where tokens[start:end] moves on to a next ask: "then", or "and how/what ..."."""
+    """Where tokens[start:end] moves on to a next ask: "then", "after that", "and how ..."."""
     for index in range(start, end):
         if tokens[index] == "then":
+            return index
+        if tokens[index] == "after" and index + 1 < end and tokens[index + 1] in _THAT:
             return index
         if tokens[index] == "and" and index + 1 < end and tokens[index + 1] in _NEXT_QUESTION:
             return index
