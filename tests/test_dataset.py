@@ -45,6 +45,8 @@ CHALLENGE_SETS = (
     "challenge30",
     "challenge31",
     "challenge32",
+    "challenge33",
+    "challenge34",
 )  # development sets by other authors
 
 

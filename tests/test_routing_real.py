@@ -717,6 +717,11 @@ def test_a_confident_question_about_the_hub_leads_the_plan(bundled_router: Route
             "harden the settings for production and then run the predeploy gate on the django app",
             ("django-security", "django-verification"),
         ),
+        # setting up pytest-django is the test step before the gate
+        (
+            "set up pytest-django on the old shop project, then make the verification loop pass in CI",
+            ("django-tdd", "django-verification"),
+        ),
         # "after that" orders a question's asks; "only see his own" is access control
         (
             "how do I build the invoices model in django, and after that how do I test it?",
@@ -761,6 +766,10 @@ def test_asks_in_order_lead_with_their_first_step(
         ("FastAPI service, no Django anywhere: what should run before merge?", "python-testing"),
         (
             "pre-merge gate for our python SDK, no web framework: what should CI check?",
+            "python-testing",
+        ),
+        (
+            "is our pure-python date library ready to release? what should the pre-merge gate run?",
             "python-testing",
         ),
         # testing a task's autoretry is the Celery skill's work, not a generic test question
@@ -932,7 +941,7 @@ def test_shipped_calibration_matches_the_catalog(bundled_router: Router) -> None
     [
         ("challenge5", 2),
         ("challenge11", 2),
-        ("challenge19", 5),
+        ("challenge19", 4),
         ("dev", 0),
         ("challenge", -1),
         ("challenge7", 0),
