@@ -231,7 +231,7 @@ class RuleEngine:
         return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, sequenced)
 
     def _sequenced(self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]) -> bool:
-        """Whether the last question moves on ("then", "and how …") to a later stage.
+        """Whether the last question moves on ("then", "after that", "and how …") to a later stage.
 
         "How do I add the model and then test it?" and "how should I structure it, and how
         do I test it?" list their asks in lifecycle order; "if it fails, then how do I
