@@ -98,7 +98,8 @@ class TaskSignals:
     dominant_lane: str | None
     multi_step: bool
     asked_at: dict[str, tuple[int, ...]] = field(default_factory=dict)  # stage -> token positions
-    sequenced: bool = False  # the last question orders its asks: "add X and then test it?"
+    # the task asks a question ("...?"): one ask, whatever its context says (see `_asks`)
+    question: bool = False
 
     @cached_property
     def first_asked(self) -> dict[str, int]:
@@ -113,20 +114,6 @@ class TaskSignals:
         plan's lifecycle order says what leads, not the stage named first.
         """
         return bool(_FIRST_CUES.matches(self.text))
-
-    @cached_property
-    def question(self) -> bool:
-        """Whether the task asks a question ("...?"): one ask, whatever its context says.
-
-        A polite request ("can you build it, test it and then ship it?") is a command with
-        a question mark, and so is a question that sequences its asks ("how do I add the
-        model and then test it?"): it asks for what it lists, and the plan's order decides
-        what leads.
-        """
-        if "?" not in self.text.vocabulary:
-            return False
-        start, end = _last_question(self.text.tokens)
-        return not (self.sequenced or _polite_request(self.text.tokens[start:end]))
 
     def public(self) -> Signals:
         """The part reported in `RouteResult.signals`."""
@@ -227,20 +214,36 @@ class RuleEngine:
         # several stages asked in different clauses ("build it, then ship it"), or three or
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
-        sequenced = multi_step and self._sequenced(tokens, asked_at)
-        return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, sequenced)
+        question = self._asks(tokens, asked_at, multi_step)
+        return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, question)
 
-    def _sequenced(self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]) -> bool:
-        """Whether the last question moves on ("then", "after that", "and how …") to a later stage.
+    def _asks(
+        self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]], multi_step: bool
+    ) -> bool:
+        """Whether the task asks a question, not a request with a question mark.
 
-        "How do I add the model and then test it?" and "how should I structure it, and how
-        do I test it?" list their asks in lifecycle order; "if it fails, then how do I
-        retry?" is a consequence, and "a shadow deployment first, then a canary for the
-        model behind an API" goes back in the lifecycle.
+        A polite request ("can you build it, test it and then ship it?") is a command, and
+        so is a question that sequences its asks ("how do I add the model and then test
+        it?"): it asks for what it lists, and the plan's order decides what leads.
         """
         if "?" not in tokens.vocabulary:
             return False
         start, end = _last_question(tokens.tokens)
+        if _polite_request(tokens.tokens[start:end]):
+            return False
+        return not (multi_step and self._sequenced(tokens, asked_at, start, end))
+
+    def _sequenced(
+        self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]], start: int, end: int
+    ) -> bool:
+        """Whether the question in tokens[start:end] moves on to a later stage.
+
+        "Then", "after that" and "and how …" move on: "how do I add the model and then
+        test it?" and "how should I structure it, and how do I test it?" list their asks
+        in lifecycle order; "if it fails, then how do I retry?" is a consequence, and "a
+        shadow deployment first, then a canary for the model behind an API" goes back in
+        the lifecycle.
+        """
         then = _sequencing_word(tokens.tokens, start, end)
         if then is None or _CONDITIONS.intersection(tokens.tokens[start:then]):
             return False
