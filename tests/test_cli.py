@@ -225,3 +225,18 @@ def test_fit_writes_a_calibration_the_router_picks_up(
         assert "arbiter: C=" in out and saved["arbiter"]["cv_gain"] > 0
         assert saved["fit"]["arbiter_data"].endswith("challenge5.yaml")
         assert " + " in saved["fit"]["arbiter_data"]
+
+
+def test_fit_joins_repeated_datasets(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_file = tmp_path / "calibration.json"
+    sets = [str(bundled_data_path() / f"{name}.yaml") for name in ("train", "challenge20")]
+    code, out, _ = run(
+        capsys,
+        "fit",
+        *(arg for path in sets for arg in ("--dataset", path)),
+        "--out",
+        str(out_file),
+        "--no-head",
+    )
+    assert code == 0 and "fitted on 345 items" in out
+    assert json.loads(out_file.read_text())["fit"]["dataset"] == " + ".join(sets)

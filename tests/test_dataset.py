@@ -8,7 +8,7 @@ import pytest
 
 from skillroute.bundled import bundled_catalog_path, bundled_data_path
 from skillroute.catalog import Catalog, normalise
-from skillroute.dataset import load_dataset
+from skillroute.dataset import Dataset, load_dataset
 from skillroute.errors import DatasetError
 
 SPLITS = ("train", "dev", "test")
@@ -47,6 +47,10 @@ CHALLENGE_SETS = (
     "challenge32",
     "challenge33",
     "challenge34",
+    "challenge35",
+    "challenge36",
+    "challenge37",
+    "challenge38",
 )  # development sets by other authors
 
 
@@ -61,6 +65,18 @@ def test_yaml_and_jsonl_load_the_same_items(tmp_path: Path) -> None:
     as_jsonl = [item.model_dump() for item in load_dataset(tmp_path / "d.jsonl")]
     assert as_yaml == as_jsonl
     assert len(as_yaml) == 2
+
+
+def test_joined_datasets_keep_order_and_name_every_source(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.jsonl"
+    first.write_text('items:\n- {text: "one", expect: [s]}\n- {text: "two", oos: true}\n')
+    second.write_text('{"text": "three", "expect": ["s"]}\n')
+    joined = Dataset.join([load_dataset(first), load_dataset(second)])
+    assert joined.texts == ["one", "two", "three"]
+    assert joined.source == f"{first} + {second}"
+    assert Dataset.join([load_dataset(first)]).source == str(first)
+    with pytest.raises(DatasetError, match="no datasets"):
+        Dataset.join([])
 
 
 @pytest.mark.parametrize(

@@ -88,9 +88,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     catalog_options(evaluate)
 
-    fit = commands.add_parser("fit", help="fit the head, calibration and thresholds on a dataset")
+    fit = commands.add_parser(
+        "fit",
+        help="fit the head, calibration and thresholds on a dataset",
+        description="Arguments may also come from a file: `skillroute fit @FILE` reads one "
+        "argument per line (data/fit.args holds the bundled catalog's fit).",
+        fromfile_prefix_chars="@",
+    )
     fit.add_argument(
-        "--dataset", required=True, metavar="PATH", help="training split (YAML or JSONL)"
+        "--dataset",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="labelled tasks to fit on (YAML or JSONL; repeatable: the files are joined)",
     )
     fit.add_argument(
         "--out", metavar="FILE", help="where to write (default: <catalog>/calibration.json)"
@@ -323,16 +333,9 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
     from skillroute.dataset import Dataset, load_dataset
 
     router = _router(args)
-    dataset = load_dataset(args.dataset)
+    dataset = Dataset.join([load_dataset(path) for path in args.dataset])
     extra = [load_dataset(path) for path in args.arbiter_data]
-    arbiter_data = (
-        Dataset(
-            items=tuple(item for data in extra for item in data.items),
-            source=" + ".join(data.source for data in extra),
-        )
-        if extra
-        else None
-    )
+    arbiter_data = Dataset.join(extra) if extra else None
     router.fit(
         dataset,
         random_state=args.random_state,

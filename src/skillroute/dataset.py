@@ -59,6 +59,18 @@ class Dataset(BaseModel):
     items: tuple[LabelledItem, ...]
     source: str = "(in memory)"
 
+    @classmethod
+    def join(cls, parts: Sequence[Dataset]) -> Dataset:
+        """One dataset holding the items of ``parts`` in order; its source names them all."""
+        if not parts:
+            raise DatasetError("nothing to join: no datasets given")
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            items=tuple(item for part in parts for item in part.items),
+            source=" + ".join(part.source for part in parts),
+        )
+
     def __len__(self) -> int:
         return len(self.items)
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HEAD_C_GRID", "HEAD_WEIGHT_GRID", "fit_calibration"]
 
-HEAD_C_GRID = (4.0, 16.0, 64.0, 256.0)
+HEAD_C_GRID = (1.0, 2.0, 4.0, 16.0, 64.0, 256.0)
 HEAD_WEIGHT_GRID = (0.25, 0.5, 0.75, 1.0)
 _MARGIN_GRID = np.round(np.arange(0.0, 0.0801, 0.005), 4)
 _KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)  # 1.01: a plan always starts at step one
