@@ -667,6 +667,12 @@ def test_turning_code_into_types_is_a_step_before_its_tests(bundled_router: Rout
             "todo 1) invoices endpoint in django 2) a nightly celery job for reminders",
             ("django-patterns", "django-celery"),
         ),
+        # one stage named after "then": the ranking asked first is the primary's own step
+        (
+            "rank the top 3 push notifications per user from the day's candidates, then "
+            "monitoring and rollback once the scorer is live",
+            ("recsys-pipeline-architect", "mle-workflow"),
+        ),
     ],
 )
 def test_list_style_requests_plan_every_stage_they_name(

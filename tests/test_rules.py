@@ -308,3 +308,20 @@ def test_an_intent_lifts_an_abstain_only_for_the_top_two(
     assert outcome.primary == primary
     assert outcome.decision == ("routed" if primary else "abstain")
     assert ("release-intent" in [rule.name for rule in outcome.fired]) is (primary is not None)
+
+
+def test_one_stage_named_after_then_moves_on_from_the_primarys_own_work(
+    frontend_router: Router,
+) -> None:
+    # one stage word (release), but "then" moves on from what the task asks for first
+    moved = frontend_router.route("a vue pricing card with slots, then release it")
+    assert moved.skill != "web-release"
+    assert moved.plan[0] == moved.skill and moved.plan[-1] == "web-release"
+    assert "vue-fan-out" in fired(moved)
+    # without a sequencing word, or after a condition, the release is context
+    for task in (
+        "a vue pricing card with slots for the release",
+        "a vue pricing card with slots; if it breaks, then release a fix",
+    ):
+        result = frontend_router.route(task)
+        assert result.plan == (result.skill,), task

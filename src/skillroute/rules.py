@@ -461,11 +461,11 @@ class RuleEngine:
         step's substitutes stand for its stage (outside Django, python-testing stands for
         the ship gate as well as for tests).
         """
-        if not signals.multi_step:
+        own = self._catalog[primary].stage
+        if not (signals.multi_step or self._moves_on(signals, own)):
             return None
         # the primary's own stage counts as asked: "add OAuth2 to the API and test it"
         asked = [stage for stage in signals.stages if stage in self._order]
-        own = self._catalog[primary].stage
         if own in self._order and own not in asked:
             asked.append(own)
         low = min(self._order[stage] for stage in asked)
@@ -492,6 +492,26 @@ class RuleEngine:
                 fired.append(_fired(rule, "plan: " + " → ".join(ordered)))
                 return ordered, stands_for
         return None
+
+    def _moves_on(self, signals: TaskSignals, own: str | None) -> bool:
+        """Whether a one-stage request moves on from the primary's own work to a later stage.
+
+        "Rank the candidates, then monitoring and rollback once it's live" names one stage
+        (ship), but the ranking it asks for first is the primary's own (design): two steps.
+        Only a stage after "then" / "after that" and later in the lifecycle counts, and not
+        after a condition ("if it fails, then ..."), so the primary still leads.
+        """
+        order = self._order
+        if own not in order:
+            return False
+        tokens = signals.text.tokens
+        then = _sequencing_word(tokens, 0, len(tokens))
+        if then is None or _CONDITIONS.intersection(tokens[:then]):
+            return False
+        return any(
+            s in order and order[s] > order[own] and any(i > then for i in at)
+            for s, at in signals.asked_at.items()
+        )
 
     def _asked_about(
         self, primary: str, plan: tuple[str, ...], signals: TaskSignals, confident: bool
