@@ -123,6 +123,10 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
             r"routing.yaml:\d+: rules.0.when.any: .*letters and digits only",
         ),
         (
+            "stages: [{name: build}, {name: check}]\nimplied_stage: ship\n",
+            r"routing.yaml:2: implied_stage: names unknown stage 'ship'",
+        ),
+        (
             "skills:\n  ghost:\n    examples: [x]\n",
             r"routing.yaml:2: skills.ghost: unknown skill 'ghost'",
         ),
@@ -171,6 +175,7 @@ def test_hidden_folders_are_skipped(two_skills: Path) -> None:
         "unknown-lane-in-a-plan-step",
         "unknown-kind",
         "regex-signal",
+        "unknown-implied-stage",
         "unknown-skill-entry",
         "duplicate-rule",
         "duplicate-key",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import FakeEncoder, write_skill
+from tests.conftest import FRONTEND_ROUTING, FakeEncoder, write_skill
 
 from skillroute import Router
 from skillroute.calibration import Calibration
@@ -325,3 +325,27 @@ def test_one_stage_named_after_then_moves_on_from_the_primarys_own_work(
     ):
         result = frontend_router.route(task)
         assert result.plan == (result.skill,), task
+
+
+def test_an_unnamed_ask_before_then_stands_for_the_implied_stage(
+    frontend_router: Router, tmp_path: Path
+) -> None:
+    task = "make the vue pricing card generic over its slots, then test it"
+    assert frontend_router.route(task).plan == ("vue-testing",)  # no implied_stage: one step
+    (tmp_path / "routing.yaml").write_text(FRONTEND_ROUTING + "implied_stage: build\n")
+    router = Router(
+        Catalog.from_dir(tmp_path),
+        encoder=FakeEncoder(),
+        calibration=frontend_router.calibration,
+        cache=False,
+    )
+    implied = router.route(task)
+    assert implied.plan == ("vue-components", "vue-testing")
+    assert implied.skill == "vue-components"  # the first ask leads
+    assert "build" in implied.signals.stages
+    for task in (
+        "ok then test the vue card",  # nothing asked before "then"
+        "if the vue card breaks, then test it",  # a consequence, not a next ask
+        "the vue card tests, then more tests",  # a stage is named before "then"
+    ):
+        assert "build" not in router.route(task).signals.stages, task

@@ -252,13 +252,16 @@ class RoutingSpec(_Spec):
 
     ``clause_words`` (with punctuation) split a task into clauses: a plan needs lifecycle
     stages asked for in different clauses.  ``spelling``: key terms whose one-edit typos
-    ("djnago", "jango") are read as the term (`skillroute.spelling`).
+    ("djnago", "jango") are read as the term (`skillroute.spelling`).  ``implied_stage``:
+    the stage a request's unnamed first ask stands for ("make the decorator generic, then
+    test it" asks for it before the test), when no stage word precedes its "then".
     """
 
     version: Literal[1] = 1
     clause_words: tuple[str, ...] = DEFAULT_CLAUSE_WORDS
     spelling: tuple[str, ...] = ()
     stages: tuple[StageSpec, ...] = ()
+    implied_stage: str | None = None
     lanes: dict[str, LaneSpec] = Field(default_factory=dict)
     skills: dict[str, SkillRouting] = Field(default_factory=dict)
     out_of_scope: OutOfScopeSpec = Field(default_factory=OutOfScopeSpec)
@@ -296,7 +299,7 @@ class RoutingSpec(_Spec):
         *,
         line_of: Callable[[tuple[str | int, ...]], int | None] | None = None,
     ) -> None:
-        """Every rule, step and skill entry must name a known skill, lane and stage."""
+        """Every rule, step, skill entry and the implied stage must name known names."""
         lanes = set(self.lanes)
 
         def fail(where: tuple[str | int, ...], field: str, message: str) -> RulesError:
@@ -306,6 +309,9 @@ class RoutingSpec(_Spec):
         for name in self.skills:
             if name not in skills:
                 raise fail(("skills", name), f"skills.{name}", f"unknown skill {name!r}")
+        if self.implied_stage is not None and self.implied_stage not in self.stage_order:
+            stage = self.implied_stage
+            raise fail(("implied_stage",), "implied_stage", f"names unknown stage {stage!r}")
         seen: set[str] = set()
         for index, rule in enumerate(self.rules):
             where = ("rules", index)

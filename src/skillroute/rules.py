@@ -157,6 +157,7 @@ class RuleEngine:
             stage.name: PhraseSet(stage.weak_signals) for stage in spec.stages if stage.weak_signals
         }
         self._order = spec.stage_order
+        self._implied = spec.implied_stage
         self._clause_words = spec.clause_words
         self._conditions = {id(rule): _compile(rule.when) for rule in spec.rules}
         for rule in spec.rules:
@@ -202,6 +203,12 @@ class RuleEngine:
                 where_asked[name] = where_asked.get(name, frozenset()) | alone
                 alone_at = (i for i in found.starts if tokens.clause_of[i] in alone)
                 asked_at[name] = tuple(sorted((*asked_at.get(name, ()), *alone_at)))
+        implied = self._implied_first(tokens, asked_at)
+        if implied is not None:
+            assert self._implied is not None
+            stages[self._implied] = (implied,)
+            where_asked[self._implied] = frozenset({tokens.clause_of[0]})
+            asked_at[self._implied] = (0,)
         clauses = frozenset().union(*where_asked.values())
         # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
         mentions = sorted(
@@ -216,6 +223,34 @@ class RuleEngine:
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
         question = self._asks(tokens, asked_at, multi_step)
         return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, question)
+
+    def _implied_first(
+        self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]
+    ) -> str | None:
+        """The unnamed ask before "then", when the catalog has a stage for it.
+
+        "Make the retry decorator generic, then test it" names only the test, but asks for
+        work before it: the catalog's ``implied_stage``.  Only when no stage word comes
+        before the "then" (none after a condition: "if it fails, then ..."), a later stage
+        comes after it, and the part before it has a few words of its own.  Returns the
+        words it stands for, as the signal's phrase.
+        """
+        implied = self._implied
+        if implied is None or implied in asked_at:
+            return None
+        words = tokens.tokens
+        then = _sequencing_word(words, 0, len(words))
+        if then is None or _CONDITIONS.intersection(words[:then]):
+            return None
+        if any(i < then for at in asked_at.values() for i in at):
+            return None
+        order = self._order
+        if not any(stage in order and order[stage] > order[implied] for stage in asked_at):
+            return None
+        before = [word for word in words[:then] if any(c.isalnum() for c in word)]
+        if len(before) < _IMPLIED_MIN_WORDS:
+            return None
+        return " ".join(before[:3]) + " …"
 
     def _asks(
         self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]], multi_step: bool
@@ -618,7 +653,9 @@ _ASKS_FOR = frozenset({
 _FIRST_CUES = PhraseSet(
     ["but first", "before that", "before this", "before all that", "before any of that"]
 )
+_THEN = frozenset({"then", "afterwards", "afterward"})
 _THAT = frozenset({"that", "this"})
+_IMPLIED_MIN_WORDS = 3  # "ok, then test it" asks nothing before its "then"
 _NEXT_QUESTION = frozenset({"how", "what", "where", "which"})
 _CONDITIONS = frozenset({"if", "when", "once", "unless"})
 _FILLERS = frozenset({"so", "please", "pls", "plz", "hey", "hi", "hello", "also", "and", "ok", ","})
@@ -647,7 +684,7 @@ def _all_within(signals: TaskSignals, lanes: Sequence[str]) -> bool:
 def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
     """Where tokens[start:end] moves on to a next ask: "then", "after that", "and how ..."."""
     for index in range(start, end):
-        if tokens[index] == "then":
+        if tokens[index] in _THEN:
             return index
         if tokens[index] == "after" and index + 1 < end and tokens[index + 1] in _THAT:
             return index
