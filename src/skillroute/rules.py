@@ -205,10 +205,10 @@ class RuleEngine:
                 asked_at[name] = tuple(sorted((*asked_at.get(name, ()), *alone_at)))
         implied = self._implied_first(tokens, asked_at)
         if implied is not None:
-            assert self._implied is not None
-            stages[self._implied] = (implied,)
-            where_asked[self._implied] = frozenset({tokens.clause_of[0]})
-            asked_at[self._implied] = (0,)
+            stage, phrase = implied
+            stages[stage] = (phrase,)
+            where_asked[stage] = frozenset({tokens.clause_of[0]})
+            asked_at[stage] = (0,)
         clauses = frozenset().union(*where_asked.values())
         # the lane mentioned most often dominates ("Django or FastAPI? ... leaning FastAPI")
         mentions = sorted(
@@ -226,21 +226,21 @@ class RuleEngine:
 
     def _implied_first(
         self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]
-    ) -> str | None:
+    ) -> tuple[str, str] | None:
         """The unnamed ask before "then", when the catalog has a stage for it.
 
         "Make the retry decorator generic, then test it" names only the test, but asks for
         work before it: the catalog's ``implied_stage``.  Only when no stage word comes
         before the "then" (none after a condition: "if it fails, then ..."), a later stage
         comes after it, and the part before it has a few words of its own.  Returns the
-        words it stands for, as the signal's phrase.
+        stage and the words it stands for (the signal's phrase).
         """
         implied = self._implied
         if implied is None or implied in asked_at:
             return None
         words = tokens.tokens
-        then = _sequencing_word(words, 0, len(words))
-        if then is None or _CONDITIONS.intersection(words[:then]):
+        then = _next_ask(words, 0, len(words))
+        if then is None:
             return None
         if any(i < then for at in asked_at.values() for i in at):
             return None
@@ -250,7 +250,7 @@ class RuleEngine:
         before = [word for word in words[:then] if any(c.isalnum() for c in word)]
         if len(before) < _IMPLIED_MIN_WORDS:
             return None
-        return " ".join(before[:3]) + " …"
+        return implied, " ".join(before[:3]) + " …"
 
     def _asks(
         self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]], multi_step: bool
@@ -279,8 +279,8 @@ class RuleEngine:
         shadow deployment first, then a canary for the model behind an API" goes back in
         the lifecycle.
         """
-        then = _sequencing_word(tokens.tokens, start, end)
-        if then is None or _CONDITIONS.intersection(tokens.tokens[start:then]):
+        then = _next_ask(tokens.tokens, start, end)
+        if then is None:
             return False
         order = self._order
         before = [
@@ -540,8 +540,8 @@ class RuleEngine:
         if own not in order:
             return False
         tokens = signals.text.tokens
-        then = _sequencing_word(tokens, 0, len(tokens))
-        if then is None or _CONDITIONS.intersection(tokens[:then]):
+        then = _next_ask(tokens, 0, len(tokens))
+        if then is None:
             return False
         return any(
             s in order and order[s] > order[own] and any(i > then for i in at)
@@ -691,6 +691,17 @@ def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
         if tokens[index] == "and" and index + 1 < end and tokens[index + 1] in _NEXT_QUESTION:
             return index
     return None
+
+
+def _next_ask(tokens: Sequence[str], start: int, end: int) -> int | None:
+    """The sequencing word in tokens[start:end], unless a condition comes before it.
+
+    "If it fails, then retry" states a consequence; "build it, then test it" a next ask.
+    """
+    then = _sequencing_word(tokens, start, end)
+    if then is None or _CONDITIONS.intersection(tokens[start:then]):
+        return None
+    return then
 
 
 def _polite_request(sentence: Sequence[str]) -> bool:
