@@ -63,7 +63,7 @@ def test_option_features_describe_rank_rules_lane_and_stage(frontend_router: Rou
     text = PLAN_TASK
     outcome, ranked = outcome_of(frontend_router, text)
     options = frontend_router.options.options(outcome, ranked)
-    batch = frontend_router.score(frontend_router.embed_tasks([text]))
+    batch = frontend_router.score(frontend_router.embed_tasks([text]), [text])
     rows = frontend_router.options.matrix(
         options, batch.score[0], batch.similarity[0], frontend_router.rules.detect(text), outcome
     )
@@ -183,3 +183,29 @@ def test_fit_keeps_an_arbiter_only_when_it_beats_the_rules_out_of_fold() -> None
     # the rules are always right: an arbiter that never overrules them has nothing to add
     assert _fit_arbiter(groups(60, rules_right=1.0), random_state=0) is None
     assert _fit_arbiter(groups(9, rules_right=0.5), random_state=0) is None  # too little data
+
+
+TESTS_ONLY_TASK = "vitest tests for the vue pricing card"  # one stage named: test
+
+
+def test_a_primary_the_arbiter_picks_gets_the_plan_the_rules_make_for_it(
+    frontend_router: Router,
+) -> None:
+    rules_only = with_arbiter(frontend_router, None).route(TESTS_ONLY_TASK)
+    assert rules_only.skill == "vue-testing" and rules_only.plan == ("vue-testing",)
+    # this arbiter prefers a skill whose stage the task does not name
+    picked = with_arbiter(frontend_router, arbiter_params(stage_asked=-5.0, lane_agrees=1.0))
+    result = picked.route(TESTS_ONLY_TASK)
+    assert result.skill == "vue-components"
+    # its own stage (build) and the one the task names (test) make the lane's plan
+    assert result.plan == ("vue-components", "vue-testing")
+    assert [rule.name for rule in result.rules] == ["arbiter", "vue-fan-out"]
+
+
+def test_replan_leaves_planned_and_one_stage_outcomes_alone(frontend_router: Router) -> None:
+    rules = frontend_router.rules
+    signals = rules.detect(TESTS_ONLY_TASK)
+    same_stage = Outcome("routed", "vue-testing", ("vue-testing",), "vue")
+    assert rules.replan(signals, same_stage) is same_stage  # its stage is the one named
+    planned = Outcome("routed", "vue-components", ("vue-components",), "vue", [plan_rule()])
+    assert rules.replan(signals, planned) is planned  # a plan rule already had its say

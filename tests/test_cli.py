@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from skillroute import __version__
+from skillroute import Router, __version__
 from skillroute.bundled import bundled_data_path
 from skillroute.cli import main
 
@@ -225,6 +225,26 @@ def test_fit_writes_a_calibration_the_router_picks_up(
         assert "arbiter: C=" in out and saved["arbiter"]["cv_gain"] > 0
         assert saved["fit"]["arbiter_data"].endswith("challenge5.yaml")
         assert " + " in saved["fit"]["arbiter_data"]
+
+
+@pytest.mark.parametrize(("flags", "lexical"), [((), True), (("--no-words",), False)])
+def test_fit_reads_words_unless_told_not_to(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    flags: tuple[str, ...],
+    lexical: bool,
+) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_fit(self: Router, dataset: object, **options: object) -> Router:
+        seen.update(options)
+        return self
+
+    monkeypatch.setattr(Router, "fit", fake_fit)
+    train = str(bundled_data_path() / "train.yaml")
+    code, _, _ = run(capsys, "fit", "--dataset", train, "--out", str(tmp_path / "c.json"), *flags)
+    assert code == 0 and seen["lexical"] is lexical
 
 
 def test_fit_joins_repeated_datasets(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -51,6 +51,12 @@ CHALLENGE_SETS = (
     "challenge36",
     "challenge37",
     "challenge38",
+    "challenge39",
+    "challenge40",
+    "challenge41",
+    "challenge42",
+    "challenge43",
+    "challenge44",
 )  # development sets by other authors
 
 

@@ -15,7 +15,7 @@ from skillroute.calibration import Calibration, HeadParams, load_calibration
 from skillroute.catalog import Catalog
 from skillroute.dataset import Dataset, LabelledItem
 from skillroute.errors import DatasetError, InputError, SkillrouteWarning
-from skillroute.fitting import _HeadLearner
+from skillroute.fitting import _HeadChoice, _HeadLearner, _Tasks
 from skillroute.routing_spec import OutOfScopeSpec, RoutingSpec
 from skillroute.scoring import LinearHead
 from skillroute.skill import Skill
@@ -172,19 +172,22 @@ def test_fit_is_deterministic_and_round_trips_through_json(router: Router, tmp_p
     )
 
 
-def _final_head(router: Router, dataset: Dataset, *, learn_from_dataset: bool = True) -> LinearHead:
+def _final_head(
+    router: Router, dataset: Dataset, *, learn_from_dataset: bool = True, lexical: bool = False
+) -> LinearHead:
     """The head `fit` would ship for C=4 (fit itself may prefer no head on tiny data)."""
     names = router.catalog.names
     labels = np.array([names.index(i.expect[0]) if i.expect else -1 for i in dataset.items])
+    texts = list(dataset.texts)
     learner = _HeadLearner(
         router.index,
         router.embed_out_of_scope(),
-        router.embed_tasks(list(dataset.texts)),
-        labels if learn_from_dataset else None,
+        router.catalog_texts(),
+        _Tasks(router.embed_tasks(texts), texts, labels if learn_from_dataset else None),
         folds=3,
         random_state=0,
     )
-    return learner.final(4.0)
+    return learner.final(_HeadChoice(4.0, lexical))
 
 
 def test_out_of_scope_items_train_a_no_skill_class(router: Router) -> None:
@@ -207,11 +210,26 @@ def test_catalog_out_of_scope_examples_train_the_head_without_a_dataset() -> Non
     router = Router(catalog, encoder=FakeEncoder(), calibration=CALIBRATION, cache=False)
     head = _final_head(router, fit_dataset(), learn_from_dataset=False)
     assert head.out_of_scope
-    skill_mass = head.probabilities(router.embed_tasks(["taxes and car brakes", "sourdough crust"]))
+    tasks = ["taxes and car brakes", "sourdough crust"]
+    skill_mass = head.probabilities(router.embed_tasks(tasks), tasks)
     assert skill_mass.sum(axis=1)[0] < 0.5 < skill_mass.sum(axis=1)[1]
     fitted = router.fit(fit_dataset()).calibration
     if fitted.head is not None:  # when fit keeps a head, it is saved with its extra row
         assert fitted.head.out_of_scope and len(fitted.head.weights) == len(SKILLS) + 1
+
+
+def test_the_head_learns_word_weights_only_when_asked(router: Router) -> None:
+    plain = _final_head(router, fit_dataset())
+    assert plain.lexicon is None and plain.word_weights is None
+    worded = _final_head(router, fit_dataset(), lexical=True)
+    assert worded.lexicon is not None and worded.word_weights is not None
+    assert worded.word_weights.shape == (worded.weights.shape[0], len(worded.lexicon))
+    assert len(worded.lexicon) > 0
+    tasks = ["espresso shot pulls too fast"]
+    queries = router.embed_tasks(tasks)
+    assert not np.allclose(
+        worded.probabilities(queries, tasks), plain.probabilities(queries, tasks)
+    )
 
 
 def test_head_params_need_one_row_per_class() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from skillroute.lexicon import Lexicon
 from skillroute.scoring import LinearHead, ScoreBatch, SkillIndex
 
 
@@ -25,8 +26,8 @@ def test_head_mix_is_a_weighted_average() -> None:
     head = LinearHead(np.eye(3, dtype=np.float32) * 5, np.zeros(3, dtype=np.float32))
     query = unit(np.array([[1.0, 0.2, 0.0]]))
     plain = index.score(query)
-    mixed = index.score(query, head, 0.5)
-    expected = 0.5 * head.probabilities(query) + 0.5 * plain.similarity
+    mixed = index.score(query, head, 0.5, ["a task"])
+    expected = 0.5 * head.probabilities(query, ["a task"]) + 0.5 * plain.similarity
     assert np.allclose(mixed.score, expected)
     assert np.allclose(mixed.similarity, plain.similarity)
 
@@ -35,10 +36,38 @@ def test_out_of_scope_row_takes_probability_from_every_skill() -> None:
     weights = np.vstack([np.eye(3), [[0.0, 0.0, 6.0]]]).astype(np.float32) * 5
     head = LinearHead(weights, np.zeros(4, dtype=np.float32), out_of_scope=True)
     near_a_skill, near_nothing = unit(np.array([[1.0, 0.1, 0.0], [0.0, 0.1, 1.0]]))
-    probabilities = head.probabilities(np.vstack([near_a_skill, near_nothing]))
+    probabilities = head.probabilities(np.vstack([near_a_skill, near_nothing]), ["a", "b"])
     assert probabilities.shape == (2, 3)  # skills only; the "no skill" column is dropped
     assert probabilities[0].sum() > 0.95
     assert probabilities[1].sum() < 0.01  # the out-of-scope class took the mass
+
+
+def test_word_weights_move_the_head_towards_the_skill_a_word_names() -> None:
+    lexicon = Lexicon(("celery", "pytest"), np.ones(2))
+    word_weights = np.array([[4.0, 0.0], [0.0, 4.0]], dtype=np.float32)  # skill 0: celery
+    head = LinearHead(
+        np.zeros((2, 3), np.float32), np.zeros(2, np.float32), False, lexicon, word_weights
+    )
+    query = unit(np.array([[1.0, 1.0, 0.0]] * 3))
+    p = head.probabilities(query, ["retry the Celery task", "a pytest fixture", "nothing known"])
+    assert p[0, 0] > 0.9 and p[1, 1] > 0.9
+    assert p[2] == pytest.approx([0.5, 0.5])  # no known word: the embedding alone decides
+    with pytest.raises(ValueError, match="2 texts for 3 embedded tasks"):
+        head.probabilities(query, ["a", "b"])
+
+
+def test_a_head_with_words_needs_one_weight_per_class_and_term() -> None:
+    lexicon = Lexicon(("celery",), np.ones(1))
+    with pytest.raises(ValueError, match=r"shape \(2, 2\), expected \(2, 1\)"):
+        LinearHead(
+            np.zeros((2, 3), np.float32),
+            np.zeros(2, np.float32),
+            False,
+            lexicon,
+            np.zeros((2, 2), np.float32),
+        )
+    with pytest.raises(ValueError, match="both a lexicon and word weights"):
+        LinearHead(np.zeros((2, 3), np.float32), np.zeros(2, np.float32), False, lexicon)
 
 
 def test_index_rejects_mismatched_counts() -> None:

@@ -50,7 +50,7 @@ def _replay(router: Router, text: str) -> list[float]:
     mark()
     queries = router.embed_tasks([prepared])
     mark()
-    batch = router.score(queries)
+    batch = router.score(queries, [prepared])
     mark()
     order = batch.top_k(max(_K, router.rules.depth, OPTION_DEPTH))
     top_scores = batch.score[np.arange(1)[:, None], order]

@@ -1,7 +1,8 @@
 """What `Router.fit` learns, as a versioned JSON file kept beside the catalog.
 
 A calibration ties a catalog (by fingerprint) and an embedding model (by id) to: the
-linear head's weights, the weight that mixes head and similarity, the Platt parameters
+linear head's weights (for the embedding and, with a lexicon, for word features), the
+weight that mixes head and similarity, the Platt parameters
 that turn a score into P(candidate is right), the abstain threshold, the ambiguity
 margin, and the confidence above which a multi-step plan keeps the top candidate as its
 primary skill (one for requests, one for questions), and the arbiter's weights
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from skillroute.arbiter import ARBITER_FEATURES, Arbiter
 from skillroute.errors import SkillrouteWarning
+from skillroute.lexicon import Lexicon
 from skillroute.scoring import LinearHead
 
 __all__ = [
@@ -29,10 +32,40 @@ __all__ = [
     "Calibration",
     "FitSummary",
     "HeadParams",
+    "LexiconParams",
     "load_calibration",
 ]
 
 CALIBRATION_FILE = "calibration.json"
+
+
+class LexiconParams(BaseModel):
+    """The head's word features (`skillroute.lexicon`): terms, idf and one weight row per term.
+
+    ``weights[i]`` holds term ``i``'s weight for each class of the head, in its order.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    terms: tuple[str, ...]
+    idf: tuple[float, ...]
+    scale: float = Field(gt=0)
+    weights: tuple[tuple[float, ...], ...]
+
+    @model_validator(mode="after")
+    def _one_row_per_term(self) -> LexiconParams:
+        if not len(self.terms) == len(self.idf) == len(self.weights):
+            raise ValueError(
+                f"{len(self.terms)} terms, {len(self.idf)} idf values and {len(self.weights)} "
+                "weight rows: expected one of each per term"
+            )
+        if len(set(self.terms)) != len(self.terms):
+            raise ValueError("terms repeat")
+        return self
+
+    def to_lexicon(self) -> Lexicon:
+        """The lexicon the head computes word features with."""
+        return Lexicon(self.terms, np.asarray(self.idf, dtype=np.float64), self.scale)
 
 
 class HeadParams(BaseModel):
@@ -48,6 +81,7 @@ class HeadParams(BaseModel):
     bias: tuple[float, ...]
     c: float = Field(gt=0)
     out_of_scope: bool = False
+    lexicon: LexiconParams | None = None
 
     @model_validator(mode="after")
     def _one_row_per_class(self) -> HeadParams:
@@ -59,14 +93,19 @@ class HeadParams(BaseModel):
             )
         if len({len(row) for row in self.weights}) > 1:
             raise ValueError("weight rows differ in length")
+        if self.lexicon is not None and any(len(row) != rows for row in self.lexicon.weights):
+            raise ValueError(f"lexicon: every term needs {rows} weights, one per class")
         return self
 
     def to_head(self) -> LinearHead:
         """The numpy form used at routing time."""
+        lexicon = self.lexicon
         return LinearHead(
             np.asarray(self.weights, dtype=np.float32),
             np.asarray(self.bias, dtype=np.float32),
             self.out_of_scope,
+            lexicon.to_lexicon() if lexicon is not None else None,
+            np.asarray(lexicon.weights, dtype=np.float32).T if lexicon is not None else None,
         )
 
 
@@ -170,10 +209,11 @@ class Calibration(BaseModel):
         return (math.log(confidence / (1 - confidence)) - self.platt_b) / self.platt_a
 
     def save(self, path: Path | str) -> Path:
-        """Write as indented JSON (stable key order, so diffs stay readable)."""
+        """Write as indented JSON, each list of numbers on one line (readable diffs)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(self.model_dump(mode="json"), indent=1)
+        path.write_text(_NUMBER_LIST.sub(_one_line, text) + "\n", encoding="utf-8")
         return path
 
     def problem_with(self, model_id: str, fingerprint: str, skills: tuple[str, ...]) -> str | None:
@@ -189,6 +229,13 @@ class Calibration(BaseModel):
                 "its arbiter uses features this version does not compute (rerun `skillroute fit`)"
             )
         return None
+
+
+_NUMBER_LIST = re.compile(r"\[[-+.\deE,\s]*\]")  # a JSON list of numbers, over many lines
+
+
+def _one_line(match: re.Match[str]) -> str:
+    return "[" + ", ".join(number.strip() for number in match.group(0)[1:-1].split(",")) + "]"
 
 
 def load_calibration(path: Path | str) -> Calibration | None:

@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--random-state", type=int, default=0, help="seed for the cross-fitting folds")
     fit.add_argument("--no-head", action="store_true", help="similarity only: no learned head")
     fit.add_argument(
+        "--no-words",
+        action="store_true",
+        help="the head reads the embedding only, not the task's words and word pairs",
+    )
+    fit.add_argument(
         "--examples-only",
         action="store_true",
         help="the head learns from the catalog's examples only, not from the dataset",
@@ -342,6 +347,7 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
         learn_head=not args.no_head,
         learn_from_dataset=not args.examples_only,
         arbiter_data=arbiter_data,
+        lexical=not args.no_words,
     )
     path = router.save_calibration(Path(args.out) if args.out else None)
     calibration = router.calibration
@@ -349,7 +355,9 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
     head = "none"
     if calibration.head is not None:
         no_skill = " + no skill" if calibration.head.out_of_scope else ""
-        head = f"C={calibration.head.c}, {len(calibration.head.skills)} skills{no_skill}"
+        lexicon = calibration.head.lexicon
+        words = f", {len(lexicon.terms)} word features" if lexicon is not None else ""
+        head = f"C={calibration.head.c}, {len(calibration.head.skills)} skills{no_skill}{words}"
     out.write(
         f"fitted on {summary.items if summary else '?'} items → {path}\n"
         f"  head: {head} (weight {calibration.head_weight})\n"

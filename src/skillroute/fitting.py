@@ -2,9 +2,10 @@
 
 What is learned, and from what:
 
-- the **linear head** (multinomial logistic regression on frozen embeddings) from the
-  catalog's own texts — descriptions and examples — and, with ``learn_from_dataset``,
-  from the dataset's items too, so it generalises from examples rather than only
+- the **linear head** (multinomial logistic regression on frozen embeddings and, unless
+  ``lexical=False``, on word features, `skillroute.lexicon`) from the catalog's own
+  texts — descriptions and examples — and, with ``learn_from_dataset``, from the
+  dataset's items too, so it generalises from examples rather than only
   matching them.  The catalog's out-of-scope examples and the dataset's out-of-scope
   items train one more class, "no skill", so the head learns where the catalog ends.
   Everything below is then judged on *out-of-fold* scores (K-fold cross-fitting), so
@@ -32,14 +33,21 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from skillroute.arbiter import ARBITER_FEATURES, OPTION_DEPTH, Arbiter
-from skillroute.calibration import ArbiterParams, Calibration, FitSummary, HeadParams
+from skillroute.calibration import (
+    ArbiterParams,
+    Calibration,
+    FitSummary,
+    HeadParams,
+    LexiconParams,
+)
 from skillroute.errors import DatasetError, SkillrouteWarning
+from skillroute.lexicon import Lexicon
 from skillroute.scoring import LinearHead, SkillIndex
 
 if TYPE_CHECKING:
@@ -60,6 +68,7 @@ _KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)  # 1.01: a plan always starts
 # sets gain 14 items, forum posts most); the fit data overrides it only when it disagrees.
 _QUESTION_KEEP_GRID = (0.9, *(value for value in _KEEP_GRID if value != 0.9))
 _AMBIGUOUS_CREDIT = 0.5
+_WORD_DECIMALS = 4  # word weights, rounded for a smaller file: logits move by < 1e-3
 # The arbiter's regularisation is fixed, not searched: on ~800 fit groups the
 # cross-validated counts of C = 0.3, 1 and 3 differ by 1-3 items, so a search picks at
 # random, while on the development sets the arbiter never learns from (dev, challenge,
@@ -83,10 +92,17 @@ class _Outcomes:
     tie_resolves: NDArray[np.bool_]  # rules settle an ambiguous decision
 
 
+class _HeadChoice(NamedTuple):
+    """A head to try: its regularisation and whether it reads word features."""
+
+    c: float
+    words: bool
+
+
 @dataclass(frozen=True)
 class _Candidate:
     utility: float
-    head_c: float | None
+    head: _HeadChoice | None
     head_weight: float
     platt: tuple[float, float]
     abstain_threshold: float  # the four bars under the names `DecisionBars` reads
@@ -104,8 +120,13 @@ def fit_calibration(
     learn_from_dataset: bool = True,
     folds: int = 5,
     arbiter_data: Dataset | None = None,
+    lexical: bool = True,
 ) -> Calibration:
     """Fit a `Calibration` for ``router`` on ``dataset`` (see the module docstring).
+
+    ``lexical``: heads that also read the task's words and word pairs (`skillroute.lexicon`)
+    are tried too (their vocabulary learned with them, fold by fold) and kept when they
+    do better out of fold than every embedding-only head.
 
     ``arbiter_data``: more labelled tasks that only the arbiter learns from, scored by the
     fitted head (which never sees them); useful when they are written in other styles, or
@@ -132,18 +153,24 @@ def fit_calibration(
     learner = _HeadLearner(
         index,
         router.embed_out_of_scope(),
-        queries,
-        labels if learn_from_dataset else None,
+        router.catalog_texts(),
+        _Tasks(queries, texts, labels if learn_from_dataset else None),
         folds,
         random_state,
     )
-    grid: list[tuple[float | None, float]] = [(None, 0.0)]
+    grid: list[tuple[_HeadChoice | None, float]] = [(None, 0.0)]
     if learn_head and len(names) >= 2:
-        grid += [(c, weight) for c in HEAD_C_GRID for weight in HEAD_WEIGHT_GRID]
+        # embedding-only heads first: word features are kept only when they do better
+        grid += [
+            (_HeadChoice(c, words), weight)
+            for words in ((False, True) if lexical else (False,))
+            for c in HEAD_C_GRID
+            for weight in HEAD_WEIGHT_GRID
+        ]
     best: _Candidate | None = None
     depth = max(_RANK_DEPTH, router.rules.depth)
-    for head_c, weight in grid:
-        batch_score = learner.out_of_fold(head_c, weight)
+    for head, weight in grid:
+        batch_score = learner.out_of_fold(head, weight)
         order = np.argsort(-batch_score, axis=1, kind="stable")[:, :depth]
         ranked = [[names[j] for j in row] for row in order]
         top = np.take_along_axis(batch_score, order, axis=1)
@@ -162,15 +189,15 @@ def fit_calibration(
                 )
             utility, threshold, margin = searched[key]
             candidate = _Candidate(
-                utility, head_c, weight, platt, threshold, margin, keep, question_keep
+                utility, head, weight, platt, threshold, margin, keep, question_keep
             )
             if best is None or candidate.utility > best.utility + 1e-9:
                 best = candidate
     assert best is not None
-    best_head = learner.final(best.head_c) if best.head_c is not None else None
+    best_head = learner.final(best.head) if best.head is not None else None
     sources = [
         _ArbiterItems(
-            learner.out_of_fold(best.head_c, best.head_weight),
+            learner.out_of_fold(best.head, best.head_weight),
             learner.similarity,
             signals,
             expected,
@@ -183,7 +210,7 @@ def fit_calibration(
     return Calibration(
         model_id=router.encoder.model_id,
         catalog_fingerprint=catalog.fingerprint(),
-        head=_params(best_head, names, best.head_c),
+        head=_params(best_head, names, best.head.c if best.head is not None else None),
         head_weight=best.head_weight,
         platt_a=best.platt[0],
         platt_b=best.platt[1],
@@ -204,6 +231,15 @@ def fit_calibration(
     )
 
 
+@dataclass(frozen=True)
+class _Tasks:
+    """The fit items as the head learns from them."""
+
+    queries: NDArray[np.float32]  # embeddings
+    texts: Sequence[str]  # prepared texts (for word features)
+    labels: NDArray[np.intp] | None  # skill index, -1 out of scope; None: do not learn
+
+
 class _HeadLearner:
     """Trains heads and scores the fit items out of fold (memoised per ``C``)."""
 
@@ -211,14 +247,16 @@ class _HeadLearner:
         self,
         index: SkillIndex,
         negatives: NDArray[np.float32],
-        queries: NDArray[np.float32],
-        labels: NDArray[np.intp] | None,
+        catalog_texts: tuple[Sequence[str], Sequence[str]],
+        tasks: _Tasks,
         folds: int,
         random_state: int,
     ) -> None:
         self.index = index
-        self.queries = queries
+        self.queries = tasks.queries
+        self.texts = list(tasks.texts)
         self.random_state = random_state
+        labels = tasks.labels
         has_oos_items = labels is not None and bool((labels < 0).any())
         # the "no skill" class, when there is anything to learn it from
         self.out_of_scope = len(negatives) > 0 or has_oos_items
@@ -229,78 +267,110 @@ class _HeadLearner:
         none = np.full(len(negatives), index.n_skills, dtype=index.owners.dtype)
         self._fixed_x = np.vstack([index.embeddings, negatives])
         self._fixed_y = np.concatenate([index.owners, none])
-        self.similarity = index.score(queries).similarity
-        self._probabilities: dict[float, NDArray[np.float64]] = {}
-        n_folds = min(folds, len(queries)) if labels is not None else 1
+        self._fixed_texts = [*catalog_texts[0], *catalog_texts[1]]
+        self.similarity = index.score(self.queries).similarity
+        self._probabilities: dict[_HeadChoice, NDArray[np.float64]] = {}
+        n_folds = min(folds, len(self.queries)) if labels is not None else 1
         rng = np.random.default_rng(random_state)
-        self.fold_of = rng.permutation(len(queries)) % max(n_folds, 1)
+        self.fold_of = rng.permutation(len(self.queries)) % max(n_folds, 1)
         self.n_folds = n_folds
 
     def _training_set(
         self, mask: NDArray[np.bool_]
-    ) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
-        x, y = self._fixed_x, self._fixed_y
+    ) -> tuple[NDArray[np.float32], NDArray[np.intp], list[str]]:
+        x, y, texts = self._fixed_x, self._fixed_y, self._fixed_texts
         if self.labels is None:
-            return x, y
+            return x, y, texts
         keep = mask & (self.labels >= 0)
-        return np.vstack([x, self.queries[keep]]), np.concatenate([y, self.labels[keep]])
+        return (
+            np.vstack([x, self.queries[keep]]),
+            np.concatenate([y, self.labels[keep]]),
+            texts + [self.texts[i] for i in np.flatnonzero(keep)],
+        )
 
-    def out_of_fold(self, c: float | None, weight: float) -> NDArray[np.float64]:
+    def out_of_fold(self, choice: _HeadChoice | None, weight: float) -> NDArray[np.float64]:
         """Scores of every fit item from heads that never saw it."""
-        if c is None:
+        if choice is None:
             return self.similarity
-        if c not in self._probabilities:
+        if choice not in self._probabilities:
             probabilities = np.zeros_like(self.similarity)
             for fold in range(self.n_folds):
                 held_out = self.fold_of == fold
-                head = self._train(~held_out, c)
-                probabilities[held_out] = head.probabilities(self.queries[held_out])
-            self._probabilities[c] = probabilities
-        return weight * self._probabilities[c] + (1.0 - weight) * self.similarity
+                head = self._train(~held_out, choice)
+                probabilities[held_out] = head.probabilities(
+                    self.queries[held_out], [self.texts[i] for i in np.flatnonzero(held_out)]
+                )
+            self._probabilities[choice] = probabilities
+        return weight * self._probabilities[choice] + (1.0 - weight) * self.similarity
 
-    def final(self, c: float) -> LinearHead:
+    def final(self, choice: _HeadChoice) -> LinearHead:
         """The head used at routing time: trained on everything."""
-        return self._train(np.ones(len(self.queries), dtype=bool), c)
+        return self._train(np.ones(len(self.queries), dtype=bool), choice)
 
-    def _train(self, mask: NDArray[np.bool_], c: float) -> LinearHead:
-        x, y = self._training_set(mask)
+    def _train(self, mask: NDArray[np.bool_], choice: _HeadChoice) -> LinearHead:
+        x, y, texts = self._training_set(mask)
         classes = self.index.n_skills + self.out_of_scope
-        return _train_head(x, y, classes, c, self.random_state, out_of_scope=self.out_of_scope)
+        lexicon = Lexicon.learn(texts) if choice.words else None
+        return _train_head(
+            x, y, texts, classes, choice.c, self.random_state, self.out_of_scope, lexicon
+        )
 
 
 def _train_head(
     x: NDArray[np.float32],
     y: NDArray[np.intp],
+    texts: Sequence[str],
     classes: int,
     c: float,
     random_state: int,
-    *,
     out_of_scope: bool,
+    lexicon: Lexicon | None,
 ) -> LinearHead:
-    """Multinomial logistic regression from text embeddings to skill indices."""
+    """Multinomial logistic regression from text embeddings (and words) to skill indices."""
+    from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
+    features: NDArray[np.float32] | sparse.csr_matrix = x
+    if lexicon is not None and len(lexicon):
+        words = lexicon.features(texts)
+        counts = sparse.csr_matrix((words.values, (words.rows, words.columns)), shape=words.shape)
+        features = sparse.hstack([sparse.csr_matrix(x), counts], format="csr")
     model = LogisticRegression(C=c, max_iter=3000, random_state=random_state)
-    model.fit(x, y)
-    weights = np.asarray(model.coef_, dtype=np.float32)
+    model.fit(features, y)
+    coef = np.asarray(model.coef_, dtype=np.float32)
     bias = np.asarray(model.intercept_, dtype=np.float32)
-    if weights.shape[0] == 1:  # binary: sigmoid(w.x + b) == softmax([0, w.x + b])
-        weights = np.vstack([np.zeros_like(weights), weights])
+    if coef.shape[0] == 1:  # binary: sigmoid(w.x + b) == softmax([0, w.x + b])
+        coef = np.vstack([np.zeros_like(coef), coef])
         bias = np.concatenate([np.zeros(1, dtype=np.float32), bias])
-    if weights.shape[0] != classes:
-        raise AssertionError(f"head has {weights.shape[0]} classes, expected {classes}")
-    return LinearHead(weights, bias, out_of_scope)
+    if coef.shape[0] != classes:
+        raise AssertionError(f"head has {coef.shape[0]} classes, expected {classes}")
+    dim = x.shape[1]
+    if coef.shape[1] == dim:
+        return LinearHead(coef, bias, out_of_scope)
+    return LinearHead(coef[:, :dim], bias, out_of_scope, lexicon, coef[:, dim:])
 
 
 def _params(head: LinearHead | None, names: Sequence[str], c: float | None) -> HeadParams | None:
     if head is None or c is None:
         return None
+    lexicon = None
+    if head.lexicon is not None and head.word_weights is not None:
+        lexicon = LexiconParams(
+            terms=head.lexicon.terms,
+            idf=tuple(round(float(v), 6) for v in head.lexicon.idf),
+            scale=head.lexicon.scale,
+            # term by term, so a refit's diff reads as "these words moved"
+            weights=tuple(
+                tuple(round(float(v), _WORD_DECIMALS) for v in row) for row in head.word_weights.T
+            ),
+        )
     return HeadParams(
         skills=tuple(names),
         weights=tuple(tuple(round(float(v), 7) for v in row) for row in head.weights),
         bias=tuple(round(float(v), 7) for v in head.bias),
         c=c,
         out_of_scope=head.out_of_scope,
+        lexicon=lexicon,
     )
 
 
@@ -416,7 +486,7 @@ def _score_for_arbiter(
     texts = [
         router.prepare_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)
     ]
-    batch = router.index.score(router.embed_tasks(texts), head, weight)
+    batch = router.index.score(router.embed_tasks(texts), head, weight, texts)
     return _ArbiterItems(
         batch.score,
         batch.similarity,

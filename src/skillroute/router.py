@@ -143,11 +143,13 @@ class Router:
         learn_head: bool = True,
         learn_from_dataset: bool = True,
         arbiter_data: Dataset | None = None,
+        lexical: bool = True,
     ) -> Router:
         """Learn the head, mixing weight, confidence calibration, thresholds and arbiter.
 
         The head learns from the catalog's examples and (``learn_from_dataset``) the
-        dataset's in-scope items; thresholds are chosen on out-of-fold scores; the arbiter
+        dataset's in-scope items, reading their embeddings and (``lexical``) their words
+        (`skillroute.lexicon`); thresholds are chosen on out-of-fold scores; the arbiter
         learns from the dataset and ``arbiter_data``.  No dataset may repeat catalog
         examples.  Returns ``self``, like scikit-learn.
         """
@@ -160,6 +162,7 @@ class Router:
             learn_head=learn_head,
             learn_from_dataset=learn_from_dataset,
             arbiter_data=arbiter_data,
+            lexical=lexical,
         )
         return self
 
@@ -191,11 +194,20 @@ class Router:
             return np.zeros((0, self.index.embeddings.shape[1]), dtype=np.float32)
         return self._encode_catalog_texts(examples)
 
-    def _encode_catalog_texts(self, texts: list[str]) -> Embeddings:
-        """Catalog texts change rarely: their embeddings go through the on-disk cache.
+    def catalog_texts(self) -> tuple[list[str], list[str]]:
+        """The routing texts (skill by skill, as `index` rows) and out-of-scope examples.
 
         They are spelled like tasks (`prepare_task`): a typo in an example teaches nothing.
         """
+        flat = [text for texts in self._texts for text in texts]
+        examples = self.catalog.out_of_scope_examples
+        return (
+            [self.speller.correct(text) for text in flat],
+            [self.speller.correct(text) for text in examples],
+        )
+
+    def _encode_catalog_texts(self, texts: list[str]) -> Embeddings:
+        """Catalog texts change rarely: their embeddings go through the on-disk cache."""
         texts = [self.speller.correct(text) for text in texts]
         if self.cache is not None:
             return self.cache.encode(self.encoder, texts)
@@ -205,9 +217,12 @@ class Router:
         """Embeddings of prepared task texts (`prepare_task`; what the encoder reads)."""
         return self.encoder.encode([encoder_text(text) for text in texts])
 
-    def score(self, queries: Embeddings) -> ScoreBatch:
-        """Score embedded tasks with the current calibration's head and weight."""
-        return self.index.score(queries, self._head, self.calibration.head_weight)
+    def score(self, queries: Embeddings, texts: Sequence[str]) -> ScoreBatch:
+        """Score embedded tasks with the current calibration's head and weight.
+
+        ``texts`` are the prepared tasks (`prepare_task`), one per row of ``queries``.
+        """
+        return self.index.score(queries, self._head, self.calibration.head_weight, texts)
 
     # -- routing -------------------------------------------------------------------------
 
@@ -232,7 +247,7 @@ class Router:
     def _route_clean(self, texts: list[str], k: int) -> list[RouteResult]:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InputError(f"k must be a positive integer (got {k!r})")
-        batch = self.score(self.embed_tasks(texts))
+        batch = self.score(self.embed_tasks(texts), texts)
         order = batch.top_k(max(k, self.rules.depth, OPTION_DEPTH))
         rows = np.arange(len(texts))[:, None]
         top_scores = batch.score[rows, order]
@@ -260,14 +275,18 @@ class Router:
     def arbitrate(
         self, outcome: Outcome, ranked: list[str], batch: ScoreBatch, row: int, task: TaskSignals
     ) -> Outcome:
-        """The fitted arbiter's last word on the primary skill (unchanged without one)."""
+        """The fitted arbiter's last word on the primary skill (unchanged without one).
+
+        A primary it picks over the rules' choice gets the plan the rules would make for it.
+        """
         if self._arbiter is None or outcome.primary is None:
             return outcome
         options = self.options.options(outcome, ranked)
         features = self.options.matrix(
             options, batch.score[row], batch.similarity[row], task, outcome
         )
-        return self._arbiter.settle(outcome, options[self._arbiter.choose(features)])
+        settled = self._arbiter.settle(outcome, options[self._arbiter.choose(features)])
+        return settled if settled is outcome else self.rules.replan(task, settled)
 
     def check_everyday(
         self, batch: ScoreBatch, signals: list[TaskSignals], outcomes: list[Outcome]
@@ -288,7 +307,8 @@ class Router:
                 suspects.append((row, masked))
         if not suspects:
             return
-        rescored = self.score(self.embed_tasks([masked.text for _, masked in suspects]))
+        masked_texts = [masked.text for _, masked in suspects]
+        rescored = self.score(self.embed_tasks(masked_texts), masked_texts)
         confidences = self.calibration.confidence(rescored.score.max(axis=1))
         for (row, masked), confidence in zip(suspects, confidences, strict=True):
             if confidence < self.calibration.abstain_threshold:

@@ -487,22 +487,54 @@ class RuleEngine:
             skill, extras = rule.with_[0], (*rule.with_[1:], *extras)
         return skill, extras
 
+    def replan(self, signals: TaskSignals, outcome: Outcome) -> Outcome:
+        """The plan again, for a primary skill chosen after the rules (by the arbiter).
+
+        The rules planned for their own choice: "split parse_invoice() into typed helpers,
+        plus pytest cases" read to them as a testing task, one stage.  With python-patterns
+        leading instead, the request asks for that skill's stage and a later one: a plan.
+        Here the primary's own stage counts as named; the primary stays the primary.
+        """
+        if outcome.primary is None or outcome.planned:
+            return outcome
+        fired = list(outcome.fired)
+        planned = self._plan(signals, outcome.primary, fired, set(outcome.replaced), chosen=True)
+        if planned is None:
+            return outcome
+        plan = planned[0]
+        if outcome.primary not in plan:
+            plan = (outcome.primary, *plan)
+        plan = self._with_companions(plan, signals, fired)
+        return Outcome(
+            outcome.decision, outcome.primary, plan, outcome.lane, fired, outcome.replaced
+        )
+
     def _plan(
-        self, signals: TaskSignals, primary: str, fired: list[FiredRule], replaced: set[str]
+        self,
+        signals: TaskSignals,
+        primary: str,
+        fired: list[FiredRule],
+        replaced: set[str],
+        *,
+        chosen: bool = False,
     ) -> tuple[tuple[str, ...], dict[str, set[str]]] | None:
         """Steps of the first plan rule that holds, or None for a single-step request.
 
         With the steps comes the stages each skill stands for in the plan: a replaced
         step's substitutes stand for its stage (outside Django, python-testing stands for
-        the ship gate as well as for tests).
+        the ship gate as well as for tests).  ``chosen``: the primary was chosen apart from
+        the task's words (`replan`), so its stage and one other named make two stages.
         """
         own = self._catalog[primary].stage
-        if not (signals.multi_step or self._moves_on(signals, own)):
-            return None
         # the primary's own stage counts as asked: "add OAuth2 to the API and test it"
         asked = [stage for stage in signals.stages if stage in self._order]
         if own in self._order and own not in asked:
             asked.append(own)
+        if chosen:
+            if len(asked) < 2:
+                return None
+        elif not (signals.multi_step or self._moves_on(signals, own)):
+            return None
         low = min(self._order[stage] for stage in asked)
         high = max(self._order[stage] for stage in asked)
         for rule in self._plans:

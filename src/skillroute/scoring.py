@@ -3,9 +3,10 @@
 Each skill owns several texts (its description and its examples), stored as one
 contiguous block of rows; a skill's similarity to a task is the best cosine over its
 block (`np.maximum.reduceat`, one vectorised pass for a whole batch).  A fitted linear
-head (multinomial logistic regression on the same embeddings, see `skillroute.fitting`)
-turns the examples into a decision boundary instead of only matching them; the final
-score mixes the two with a fitted weight.
+head (multinomial logistic regression on the same embeddings and, optionally, on the
+task's word features, `skillroute.lexicon`; see `skillroute.fitting`) turns the examples
+into a decision boundary instead of only matching them; the final score mixes the two
+with a fitted weight.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skillroute.encoders import Embeddings
+from skillroute.lexicon import Lexicon
 
 __all__ = ["LinearHead", "ScoreBatch", "SkillIndex", "softmax"]
 
@@ -32,23 +34,46 @@ def softmax(logits: NDArray[np.floating]) -> FloatArray:
 
 @dataclass(frozen=True)
 class LinearHead:
-    """``softmax(X @ weights.T + bias)`` over the catalog's skills, in catalog order.
+    """``softmax(X @ weights.T + W @ word_weights.T + bias)`` over the catalog's skills.
 
-    With ``out_of_scope``, the last row is one more class, "no skill": it takes its share
-    of the probability, so a task unlike every skill gets low probabilities for all.
+    Rows are in catalog order.  With ``out_of_scope``, the last row is one more class, "no
+    skill": it takes its share of the probability, so a task unlike every skill gets low
+    probabilities for all.  With a ``lexicon``, the task's word features ``W`` count too.
     """
 
     weights: NDArray[np.float32]  # (n_skills [+ 1], dim)
     bias: NDArray[np.float32]  # (n_skills [+ 1],)
     out_of_scope: bool = False
+    lexicon: Lexicon | None = None
+    word_weights: NDArray[np.float32] | None = None  # (n_skills [+ 1], len(lexicon))
 
-    def probabilities(self, queries: Embeddings) -> FloatArray:
+    def __post_init__(self) -> None:
+        if (self.lexicon is None) != (self.word_weights is None):
+            raise ValueError("a head reads word features with both a lexicon and word weights")
+        expected = (self.weights.shape[0], len(self.lexicon or ()))
+        if self.word_weights is not None and self.word_weights.shape != expected:
+            raise ValueError(
+                f"word weights of shape {self.word_weights.shape}, expected {expected}"
+            )
+
+    def probabilities(self, queries: Embeddings, texts: Sequence[str]) -> FloatArray:
         """P(skill | task) for each row of ``queries`` (skills only, catalog order)."""
-        return self.split(queries)[0]
+        return self.split(queries, texts)[0]
 
-    def split(self, queries: Embeddings) -> tuple[FloatArray, FloatArray | None]:
-        """P(skill | task) per skill, and P(no skill | task) (None without that class)."""
-        probabilities = softmax(queries @ self.weights.T + self.bias)
+    def split(
+        self, queries: Embeddings, texts: Sequence[str]
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """P(skill | task) per skill, and P(no skill | task) (None without that class).
+
+        ``texts`` are the tasks as the router reads them (`Router.prepare_task`), one per
+        row of ``queries``; only a head with a lexicon reads them.
+        """
+        if len(texts) != queries.shape[0]:
+            raise ValueError(f"{len(texts)} texts for {queries.shape[0]} embedded tasks")
+        logits = (queries @ self.weights.T + self.bias).astype(np.float64)
+        if self.lexicon is not None and self.word_weights is not None:
+            logits += self.lexicon.features(texts).logits(self.word_weights)
+        probabilities = softmax(logits)
         if not self.out_of_scope:
             return probabilities, None
         return probabilities[:, :-1], probabilities[:, -1]
@@ -106,14 +131,21 @@ class SkillIndex:
         return int(self.counts.size)
 
     def score(
-        self, queries: Embeddings, head: LinearHead | None = None, head_weight: float = 0.0
+        self,
+        queries: Embeddings,
+        head: LinearHead | None = None,
+        head_weight: float = 0.0,
+        texts: Sequence[str] = (),
     ) -> ScoreBatch:
-        """Score every task against every skill (one matrix product for the batch)."""
+        """Score every task against every skill (one matrix product for the batch).
+
+        ``texts``: the prepared tasks, one per row of ``queries``; needed with a head.
+        """
         text_similarity = queries @ self._embeddings_t
         similarity = np.maximum.reduceat(text_similarity, self.starts, axis=1).astype(np.float64)
         if head is None or head_weight == 0.0:
             return ScoreBatch(similarity, similarity, text_similarity)
-        probabilities, no_skill = head.split(queries)
+        probabilities, no_skill = head.split(queries, texts)
         score = head_weight * probabilities + (1.0 - head_weight) * similarity
         return ScoreBatch(similarity, score, text_similarity, no_skill)
 
