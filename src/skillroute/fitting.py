@@ -2,8 +2,8 @@
 
 What is learned, and from what:
 
-- the **linear head** (multinomial logistic regression on frozen embeddings and, unless
-  ``lexical=False``, on word features, `skillroute.lexicon`) from the catalog's own
+- the **linear head** (multinomial logistic regression on frozen embeddings and, when
+  that does better out of fold, on word features, `skillroute.lexicon`) from the catalog's own
   texts — descriptions and examples — and, with ``learn_from_dataset``, from the
   dataset's items too, so it generalises from examples rather than only
   matching them.  The catalog's out-of-scope examples and the dataset's out-of-scope

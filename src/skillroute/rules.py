@@ -492,7 +492,7 @@ class RuleEngine:
 
         The rules planned for their own choice: "split parse_invoice() into typed helpers,
         plus pytest cases" read to them as a testing task, one stage.  With python-patterns
-        leading instead, the request asks for that skill's stage and a later one: a plan.
+        leading instead, the request asks for that skill's stage and another: a plan.
         Here the primary's own stage counts as named; the primary stays the primary.
         """
         if outcome.primary is None or outcome.planned:
