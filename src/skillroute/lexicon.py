@@ -6,11 +6,10 @@ labelled tasks teach the head which of those words and word pairs point to which
 the head then reads the embedding and these features side by side (one logistic
 regression over both, `skillroute.fitting`).
 
-Measured on 22 development sets it never learned from (3,489 tasks), a head trained on
-the fit sets of `data/fit.args` picks the right skill (or "no skill") for 0.899 of them
-from embeddings alone and for 0.952 with word features; the whole router's errors on
-those sets go from 188 to 119 (data/README.md, "Word features").  `skillroute fit` keeps
-word features only when they do better out of fold.  Pure Python and numpy at routing.
+With a head fitted on the sets of `data/fit.args`, the router's errors on the 22
+development sets it never learned from go from 188 to 119 (data/README.md, "Word
+features", with the commands).  `skillroute fit` keeps word features only when they do
+better out of fold.  Pure Python and numpy at routing.
 """
 
 from __future__ import annotations
@@ -27,9 +26,9 @@ from numpy.typing import NDArray
 
 __all__ = ["LEXICAL_MIN_DF", "LEXICAL_SCALE", "Lexicon", "WordFeatures", "terms_of"]
 
-# Both measured with the head on the development sets (see the module docstring): a
-# scale of 1.0 leaves 0.930, 2.5 0.952, 4.0 0.950; a term needs 3 texts (2: 0.953 with
-# twice the vocabulary; 3 keeps the calibration file small).
+# Chosen in a head-only comparison on the development sets (a script outside the repo):
+# scales 1.0 and 4.0 did worse than 2.5; a term seen in 2 texts instead of 3 doubled the
+# vocabulary (and the calibration file) for no measurable gain.
 LEXICAL_SCALE = 2.5
 LEXICAL_MIN_DF = 3
 

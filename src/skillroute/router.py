@@ -182,14 +182,13 @@ class Router:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    flat = [text for texts in self._texts for text in texts]
-                    vectors = self._encode_catalog_texts(flat)
+                    vectors = self._encode_catalog_texts(self.catalog_texts()[0])
                     self._index = SkillIndex(vectors, [len(texts) for texts in self._texts])
         return self._index
 
     def embed_out_of_scope(self) -> Embeddings:
         """Embeddings of the catalog's out-of-scope examples (what fitting the head needs)."""
-        examples = list(self.catalog.out_of_scope_examples)
+        examples = self.catalog_texts()[1]
         if not examples:
             return np.zeros((0, self.index.embeddings.shape[1]), dtype=np.float32)
         return self._encode_catalog_texts(examples)
@@ -207,8 +206,7 @@ class Router:
         )
 
     def _encode_catalog_texts(self, texts: list[str]) -> Embeddings:
-        """Catalog texts change rarely: their embeddings go through the on-disk cache."""
-        texts = [self.speller.correct(text) for text in texts]
+        """Catalog texts (`catalog_texts`) change rarely: their embeddings are cached on disk."""
         if self.cache is not None:
             return self.cache.encode(self.encoder, texts)
         return self.encoder.encode(texts)
