@@ -139,6 +139,7 @@ rules:
   - name: audit-without-a-build-is-release
     kind: route
     skill: web-release
+    final: true
     reason: A performance audit that asks for no build is release work.
     when: {any: [lighthouse], not_stages: [build]}
   - name: testing-needs-a-test

@@ -209,3 +209,28 @@ def test_replan_leaves_planned_and_one_stage_outcomes_alone(frontend_router: Rou
     assert rules.replan(signals, same_stage) is same_stage  # its stage is the one named
     planned = Outcome("routed", "vue-components", ("vue-components",), "vue", [plan_rule()])
     assert rules.replan(signals, planned) is planned  # a plan rule already had its say
+
+
+def test_a_final_route_rule_leaves_a_single_step_task_no_other_option(
+    frontend_router: Router,
+) -> None:
+    task = "the lighthouse score dropped after the last deploy"
+    outcome, ranked = outcome_of(frontend_router, task)
+    assert outcome.final and outcome.primary == "web-release" != ranked[0]
+    assert frontend_router.options.options(outcome, ranked) == ["web-release"]
+    # even an arbiter that only trusts the best-ranked candidate cannot move it
+    trusting_similarity = with_arbiter(frontend_router, arbiter_params(rank_1=10.0))
+    assert trusting_similarity.route(task).skill == "web-release"
+    # a route rule not marked final leaves the arbiter its options
+    choice, choice_ranked = outcome_of(frontend_router, "react or vue for the admin dashboard?")
+    assert choice.primary == "frontend-core" and not choice.final
+    assert len(frontend_router.options.options(choice, choice_ranked)) > 1
+
+
+def test_a_final_route_rule_still_lets_the_arbiter_choose_among_a_plans_steps(
+    frontend_router: Router,
+) -> None:
+    plan = ("vue-components", "vue-testing", "web-release")
+    outcome = Outcome("routed", "web-release", plan, "vue", [plan_rule()], final=True)
+    options = frontend_router.options.options(outcome, ["react-components"])
+    assert options == ["web-release", "vue-components", "vue-testing", "react-components"]

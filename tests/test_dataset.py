@@ -57,6 +57,11 @@ CHALLENGE_SETS = (
     "challenge42",
     "challenge43",
     "challenge44",
+    "challenge45",
+    "challenge46",
+    "challenge47",
+    "challenge48",
+    "challenge49",
 )  # development sets by other authors
 
 

@@ -116,3 +116,18 @@ def test_head_params_need_word_weights_for_every_class() -> None:
     lexicon = LexiconParams(terms=("a",), idf=(1.0,), scale=1.0, weights=((0.0,),))
     with pytest.raises(ValidationError, match="every term needs 2 weights, one per class"):
         _calibration(lexicon)
+
+
+def test_pasted_lines_are_not_read_as_words() -> None:
+    """A traceback's frames or a fenced block say what happened; the ask is the prose."""
+    post = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/tasks.py", line 12, in sync\n'
+        "    push_rows(batch)\n"  # the frame's source line
+        "```\nworker crashed\n```\n"
+        "ValueError: bad row\n"
+        "how do I retry the task?"
+    )
+    assert terms_of(post) == terms_of("ValueError: bad row\nhow do I retry the task?")
+    assert not {"tasks", "push_rows", "worker"} & set(terms_of(post))
+    assert terms_of("how do I retry the task?") == terms_of("How do I retry the task?")

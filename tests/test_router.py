@@ -15,7 +15,15 @@ from skillroute.calibration import Calibration, HeadParams, load_calibration
 from skillroute.catalog import Catalog
 from skillroute.dataset import Dataset, LabelledItem
 from skillroute.errors import DatasetError, InputError, SkillrouteWarning
-from skillroute.fitting import _HeadChoice, _HeadLearner, _Tasks
+from skillroute.fitting import (
+    _AMBIGUOUS_CREDIT,
+    _MARGIN_GRID,
+    _HeadChoice,
+    _HeadLearner,
+    _Outcomes,
+    _Tasks,
+    _thresholds,
+)
 from skillroute.routing_spec import OutOfScopeSpec, RoutingSpec
 from skillroute.scoring import LinearHead
 from skillroute.skill import Skill
@@ -238,6 +246,48 @@ def test_head_params_need_one_row_per_class() -> None:
         HeadParams(skills=("a", "b"), weights=(row, row), bias=(0.0, 0.0), c=1.0, out_of_scope=True)
     with pytest.raises(ValidationError, match="weight rows differ in length"):
         HeadParams(skills=("a", "b"), weights=(row, (1.0,)), bias=(0.0, 0.0), c=1.0)
+
+
+def _thresholds_by_definition(
+    confidence: np.ndarray,
+    margin: np.ndarray,
+    oos: np.ndarray,
+    outcomes: _Outcomes,
+    routed_right: np.ndarray,
+) -> tuple[float, float, float]:
+    """The threshold search written out: every threshold against every item."""
+    levels = np.unique(np.concatenate(([0.0], confidence)))
+    thresholds = np.concatenate(([0.0], (levels[:-1] + levels[1:]) / 2))
+    abstain = (confidence[None, :] < thresholds[:, None]) & ~outcomes.rule_forces[None, :]
+    abstain |= outcomes.rule_abstains[None, :]
+    results = []
+    for value in _MARGIN_GRID:
+        ambiguous = (margin < value) & ~outcomes.tie_resolves
+        right = np.where(ambiguous, _AMBIGUOUS_CREDIT * outcomes.top_two_right, routed_right)
+        credit = np.where(abstain, oos[None, :], np.where(oos[None, :], 0.0, right))
+        utility = credit.mean(axis=1)
+        ties = np.flatnonzero(utility >= utility.max() - 1e-9)
+        pick = int(ties[len(ties) // 2])
+        results.append((float(utility[pick]), float(thresholds[pick]), float(value)))
+    best = max(utility for utility, _, _ in results)
+    tied = [result for result in results if result[0] >= best - 1e-9]
+    return tied[len(tied) // 2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_threshold_search_matches_its_definition(seed: int) -> None:
+    """The linear-time sweep picks what checking every threshold on every item picks."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    confidence = rng.choice(np.linspace(0.0, 1.0, 40), n)  # repeated levels, as fitted ones
+    flags = [rng.random(n) < share for share in (0.8, 0.8, 0.9, 0.1, 0.3, 0.3)]
+    outcomes = _Outcomes(*flags)
+    oos = rng.random(n) < 0.4
+    margin = rng.random(n) * 0.1
+    routed_right = rng.random(n) < 0.85
+    expected = _thresholds_by_definition(confidence, margin, oos, outcomes, routed_right)
+    found = _thresholds(confidence, margin, oos, outcomes, routed_right)
+    assert found == pytest.approx(expected, abs=1e-12)
 
 
 def test_fit_keeps_the_question_prior_when_its_data_cannot_tell(router: Router) -> None:

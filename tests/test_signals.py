@@ -142,6 +142,17 @@ def test_traceback_and_log_lines_are_pasted(pasted: str, is_pasted: bool) -> Non
     assert {0, len(text.tokens) - 1}.isdisjoint(text.pasted)  # the prose around it
 
 
+@pytest.mark.parametrize(
+    "source", ["    push_rows(batch)", "push_rows(batch)", "conn.request(url)"]
+)
+def test_a_traceback_frames_source_line_is_pasted(source: str) -> None:
+    """Its second line is the code that ran: indented, or code even when pasted flat."""
+    text = TokenizedText(f'why?\nFile "a.py", line 3, in sync\n{source}\nplease help')
+    pasted = {text.tokens[index] for index in text.pasted}
+    assert {"sync", *tokenize(source)} <= pasted
+    assert pasted.isdisjoint({"why", "please", "help"})
+
+
 def test_a_fenced_block_is_pasted_up_to_its_closing_fence() -> None:
     text = TokenizedText("deploy fails:\n```\nstep deploy: worker test\n```\nhow do I test it?")
     asks = PhraseSet(["deploy", "test"]).find(text)

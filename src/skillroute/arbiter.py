@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,10 +70,13 @@ class OptionFeatures:
     def options(self, outcome: Outcome, ranked: Sequence[str]) -> list[str]:
         """The skills the arbiter chooses among (rules' choice first, no repeats).
 
-        A skill a replace rule swapped out is not an option: that rule states a fact of
-        the catalog ("outside Django, the ship gate is python-testing"), not a guess.
+        A skill a replace rule swapped out is not an option, and a final route rule leaves
+        a single-step task no other: such rules state facts of the catalog ("outside
+        Django, the ship gate is python-testing"), not guesses.
         """
         assert outcome.primary is not None
+        if outcome.final and not outcome.planned:
+            return [outcome.primary]
         candidates = (outcome.primary, *outcome.plan, *ranked[:OPTION_DEPTH])
         return [name for name in dict.fromkeys(candidates) if name not in outcome.replaced]
 
@@ -154,6 +157,4 @@ class Arbiter:
             reason="learned from labelled tasks how far to trust the rules and similarity",
             effect=f"{outcome.primary} → {choice}",
         )
-        return Outcome(
-            outcome.decision, choice, plan, outcome.lane, [*outcome.fired, fired], outcome.replaced
-        )
+        return replace(outcome, primary=choice, plan=plan, fired=[*outcome.fired, fired])

@@ -442,8 +442,12 @@ def _thresholds(
     levels = np.unique(np.concatenate(([0.0], confidence)))
     # thresholds halfway between observed confidences generalise better than the values
     thresholds = np.concatenate(([0.0], (levels[:-1] + levels[1:]) / 2))
-    abstain = (confidence[None, :] < thresholds[:, None]) & ~outcomes.rule_forces[None, :]
-    abstain |= outcomes.rule_abstains[None, :]
+    # threshold k > 0 abstains on the items whose confidence is at most levels[k - 1], so
+    # the utility of every threshold is one cumulative sum over the sorted levels
+    # (linear in the fit set, where a threshold-by-item matrix was quadratic)
+    level = np.searchsorted(levels, confidence)
+    movable = ~outcomes.rule_forces & ~outcomes.rule_abstains
+    out_of_scope = oos.astype(float)
     results = []
     for value in _MARGIN_GRID:
         ambiguous = (margin < value) & ~outcomes.tie_resolves
@@ -452,8 +456,11 @@ def _thresholds(
             _AMBIGUOUS_CREDIT * outcomes.top_two_right,
             routed_right.astype(float),
         )
-        credit = np.where(abstain, oos[None, :], np.where(oos[None, :], 0.0, in_scope_credit))
-        utility = credit.mean(axis=1)
+        routed_credit = np.where(oos, 0.0, in_scope_credit)
+        kept = np.where(outcomes.rule_abstains, out_of_scope, routed_credit).sum()
+        change = np.where(movable, out_of_scope - routed_credit, 0.0)
+        per_level = np.bincount(level, weights=change, minlength=len(levels))
+        utility = (kept + np.concatenate(([0.0], np.cumsum(per_level)[:-1]))) / len(oos)
         ties = np.flatnonzero(utility >= utility.max() - 1e-9)
         pick = int(ties[len(ties) // 2])  # the middle of the best plateau
         results.append((float(utility[pick]), float(thresholds[pick]), float(value)))

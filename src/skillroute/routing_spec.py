@@ -124,10 +124,15 @@ class _RuleBase(_Spec):
 
 
 class RouteRule(_RuleBase):
-    """Route to ``skill`` when the condition holds (overrides similarity)."""
+    """Route to ``skill`` when the condition holds (overrides similarity).
+
+    ``final`` states a fact of the catalog ("outside Django, the ship gate is
+    python-testing"): the fitted arbiter may not move a single-step task off it.
+    """
 
     kind: Literal["route"]
     skill: str
+    final: bool = False
 
 
 class PreferRule(_RuleBase):

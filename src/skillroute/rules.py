@@ -25,7 +25,7 @@ the choice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
@@ -130,6 +130,7 @@ class Outcome:
     lane: str | None
     fired: list[FiredRule] = field(default_factory=list)
     replaced: frozenset[str] = frozenset()  # skills a replace rule ruled out for this task
+    final: bool = False  # a final route rule chose the primary (see RouteRule)
 
     @property
     def planned(self) -> bool:
@@ -333,10 +334,10 @@ class RuleEngine:
             if self._holds(rule, signals, top):
                 fired.append(_fired(rule, "abstain: out of scope for this catalog"))
                 return Outcome("abstain", None, (), signals.dominant_lane, fired)
-        primary, forced = top, False
+        primary, forced, final = top, False, False
         for route in self._route:
             if self._holds(route, signals, top):
-                primary, forced = route.skill, True
+                primary, forced, final = route.skill, True, route.final
                 fired.append(_fired(route, f"route to {route.skill}"))
                 break
         if primary is None:
@@ -374,7 +375,7 @@ class RuleEngine:
         if decision == "ambiguous" and self._resolves_tie(settled, fired, signals, ranked, primary):
             decision = "routed"
         lane = signals.dominant_lane or self._catalog[primary].lane
-        return Outcome(decision, primary, plan, lane, fired, frozenset(replaced))
+        return Outcome(decision, primary, plan, lane, fired, frozenset(replaced), final)
 
     def settle(
         self,
@@ -505,9 +506,7 @@ class RuleEngine:
         if outcome.primary not in plan:
             plan = (outcome.primary, *plan)
         plan = self._with_companions(plan, signals, fired)
-        return Outcome(
-            outcome.decision, outcome.primary, plan, outcome.lane, fired, outcome.replaced
-        )
+        return replace(outcome, plan=plan, fired=fired)
 
     def _plan(
         self,

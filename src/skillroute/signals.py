@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -35,6 +35,7 @@ __all__ = [
     "inside_longer",
     "phrase_problem",
     "tokenize",
+    "without_pasted",
 ]
 
 # Clause punctuation: , ; ! ? & + | > → a line break, a full stop that ends a sentence (not
@@ -92,6 +93,32 @@ def _parse(phrase: str) -> tuple[_Word, ...]:
     return tuple(
         _Word(word.removesuffix("*").casefold(), word.endswith("*")) for word in phrase.split()
     )
+
+
+def _lines(folded: str) -> Iterator[tuple[int, int, bool]]:
+    """Each line's character span in a case-folded text, and whether it is pasted.
+
+    A traceback's frame is two lines: ``File "…", line 12, in f`` and its source line,
+    which is indented or reads as code (prose after a frame stays prose).
+    """
+    start, fenced, frame = 0, False, False
+    for line in folded.split("\n"):
+        end = start + len(line)
+        fence = line.startswith(_FENCE)
+        pasted = _PASTED_LINE.match(line.lstrip())
+        source = frame and (line[:1].isspace() or _CODE_CHUNK.search(line) is not None)
+        yield start, end, fenced or fence or source or pasted is not None
+        frame = pasted is not None and pasted[0] == 'file "'
+        if fence:
+            fenced = not fenced
+        start = end + 1
+
+
+def without_pasted(folded: str) -> str:
+    """A case-folded text without its pasted lines (see `TokenizedText.pasted`)."""
+    if "\n" not in folded:
+        return folded
+    return "\n".join(folded[start:end] for start, end, pasted in _lines(folded) if not pasted)
 
 
 class TokenizedText:
@@ -153,15 +180,7 @@ class TokenizedText:
         """
         if "\n" not in self._folded:  # one line: nothing is pasted around an ask
             return frozenset()
-        spans, start, fenced = [], 0, False
-        for line in self._folded.split("\n"):
-            end = start + len(line)
-            fence = line.startswith(_FENCE)
-            if fenced or fence or _PASTED_LINE.match(line):
-                spans.append((start, end))
-            if fence:
-                fenced = not fenced
-            start = end + 1
+        spans = [(start, end) for start, end, pasted in _lines(self._folded) if pasted]
         return self._within(spans) if spans else frozenset()
 
     def _within(self, spans: list[tuple[int, int]]) -> frozenset[int]:
