@@ -62,6 +62,11 @@ CHALLENGE_SETS = (
     "challenge47",
     "challenge48",
     "challenge49",
+    "challenge50",
+    "challenge51",
+    "challenge52",
+    "challenge53",
+    "challenge54",
 )  # development sets by other authors
 
 

@@ -55,6 +55,19 @@ def test_a_text_without_known_terms_has_no_features() -> None:
     assert np.allclose(words.logits(np.ones((3, len(lexicon))))[0], 0.0)
 
 
+def test_logits_are_the_dense_product_whichever_rows_have_no_terms() -> None:
+    lexicon = Lexicon.learn(TEXTS, min_df=2)
+    batch = ["sourdough", *TEXTS[:2], "nothing known", TEXTS[3], "crust"]
+    words = lexicon.features(batch)
+    dense = np.zeros(words.shape)
+    dense[words.rows, words.columns] = words.values
+    weights = np.random.default_rng(0).normal(size=(4, len(lexicon)))
+    assert np.allclose(words.logits(weights), dense @ weights.T, atol=1e-12)
+    assert words.logits(weights)[[0, 3, 5]].tolist() == [[0.0] * 4] * 3
+    nothing = lexicon.features(["sourdough crust"])
+    assert nothing.logits(weights).tolist() == [[0.0] * 4]
+
+
 def test_lexicon_rejects_mismatched_idf() -> None:
     with pytest.raises(ValueError, match="2 terms but 1 idf values"):
         Lexicon(("a", "b"), np.ones(1))

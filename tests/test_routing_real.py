@@ -17,9 +17,9 @@ from skillroute.dataset import Dataset, load_dataset
 from skillroute.evaluation.metrics import is_subsequence
 
 # The sets that measure routing and are never fitted on (data/README.md, "What is fitted on").
-HELD_OUT_SETS = ("test", *(f"challenge{n}" for n in range(35, 45)))
+HELD_OUT_SETS = ("test", *(f"challenge{n}" for n in (*range(35, 45), *range(50, 55))))
 # The arbiter's gain over the rules alone on those sets but test (see its test below)
-ARBITER_GAIN = 20  # measured +29 with the shipped calibration (each set +1 to +6)
+ARBITER_GAIN = 30  # measured +43 with the shipped calibration (each set +1 to +6)
 ARBITER_WORST_LOSS = 1
 
 
@@ -645,6 +645,10 @@ def test_conditional_step_appears_only_when_asked(bundled_router: Router) -> Non
         "train the segmentation model with DDP on 4 GPUs, then register it in MLflow and set up"
         " retraining triggers",
         "write the training loop in pytorch, then add a promotion gate against the production model",
+        # "promotion" and "into the registry" ask for the ship step as "promote" does
+        "pytorch training loop for the churn net, and promotion only if it beats the current one",
+        "fix the exploding loss in the pytorch train loop, then get the best checkpoint into the"
+        " registry",
     ],
 )
 def test_registering_and_promoting_a_model_are_ship_steps_after_training(
@@ -707,6 +711,17 @@ def test_turning_code_into_types_is_a_step_before_its_tests(bundled_router: Rout
         (
             "todo 1) invoices endpoint in django 2) a nightly celery job for reminders",
             ("django-patterns", "django-celery"),
+        ),
+        # whose records a user may open is access control, when nothing else is asked
+        (
+            "add the Invoice model and DRF endpoints, and customers should open their own invoices",
+            ("django-patterns", "django-security"),
+        ),
+        # a verification checklist is the Django gate
+        (
+            "1) add a nickname field to the Member model 2) pytest-django tests for it 3) run the"
+            " verification checklist",
+            ("django-patterns", "django-tdd", "django-verification"),
         ),
         # one stage named after "then": the ranking asked first is the primary's own step
         (
