@@ -279,6 +279,11 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
             "django-security",
             "other-stack-out-of-scope",
         ),
+        (  # a Django library names the back end the mobile app talks to
+            "refresh token rotation with simplejwt for the Flutter client, blacklist after logout",
+            "django-security",
+            "other-stack-out-of-scope",
+        ),
         (
             "rolling deploy: old pods still read the column this migration drops, is it safe to ship?",
             "django-verification",
