@@ -19,7 +19,7 @@ from benchmarks.metatool.data import load as load_metatool
 from benchmarks.metrics import abstention_metrics, ranking_metrics
 from benchmarks.report import to_markdown
 from benchmarks.skillroute_system import SkillrouteSystem, sanitize_names
-from benchmarks.speed import latency
+from benchmarks.speed import latency, overhead
 from benchmarks.speed.overhead import measure_overhead
 from benchmarks.speed.report import _throughput_rows
 from benchmarks.speed.run import _reference
@@ -287,6 +287,29 @@ def test_speed_routers_have_real_vectors_for_every_text_a_route_embeds(
     assert retries.skill == "django-celery" and typo.skill == "django-celery"
     row = measure_overhead(router, tasks, tasks, rounds=1)  # times the encoder alone too
     assert row["skills"] == n_skills
+
+
+def test_overhead_warm_up_routes_untimed_until_its_time_is_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Counting:
+        def __init__(self) -> None:
+            self.routed: list[str] = []
+
+        def route(self, text: str) -> None:
+            self.routed.append(text)
+
+    router = Counting()
+    monkeypatch.setattr(overhead, "_WARMUP_S", 0.0)  # the count alone: at least _WARMUP tasks
+    overhead._warm_up(router, ["a", "b", "c"])  # type: ignore[arg-type]
+    assert router.routed == [("a", "b", "c")[i % 3] for i in range(overhead._WARMUP)]
+    # past the count, the clock decides: five more readings under a second, then one at it
+    clock = iter([0.0, *([0.5] * 5), 1.0])
+    monkeypatch.setattr(overhead, "_WARMUP_S", 1.0)
+    monkeypatch.setattr(overhead.time, "perf_counter", lambda: next(clock))
+    router = Counting()
+    overhead._warm_up(router, ["a", "b", "c"])  # type: ignore[arg-type]
+    assert len(router.routed) == overhead._WARMUP + 5
 
 
 def test_throughput_ratio_is_the_median_of_back_to_back_pairs(
