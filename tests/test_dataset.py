@@ -67,6 +67,8 @@ CHALLENGE_SETS = (
     "challenge52",
     "challenge53",
     "challenge54",
+    "challenge55",
+    "challenge56",
 )  # development sets by other authors
 
 
