@@ -310,6 +310,7 @@ def test_overhead_warm_up_routes_untimed_until_its_time_is_up(
     router = Counting()
     overhead._warm_up(router, ["a", "b", "c"])  # type: ignore[arg-type]
     assert len(router.routed) == overhead._WARMUP + 5
+    overhead._warm_up(router, [])  # type: ignore[arg-type]  # nothing to route: no loop
 
 
 def test_throughput_ratio_is_the_median_of_back_to_back_pairs(
