@@ -12,6 +12,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from benchmarks.clinc150.data import fit_report_split, routes_for
 from benchmarks.clinc150.data import load as load_clinc
@@ -23,7 +24,7 @@ from benchmarks.speed import latency, overhead
 from benchmarks.speed.overhead import measure_overhead
 from benchmarks.speed.report import _throughput_rows
 from benchmarks.speed.run import _reference
-from benchmarks.speed.synthetic import overhead_router
+from benchmarks.speed.synthetic import build_catalog, overhead_router, widened_calibration
 from benchmarks.speed.texts import TaskTexts
 from benchmarks.splits import seeded_sample, stratified_halves
 from benchmarks.systems import Prediction, RouteSpec
@@ -31,6 +32,9 @@ from benchmarks.thresholds import fit_abstain_threshold
 from tests.conftest import FakeEncoder
 
 from skillroute import Router
+from skillroute.bundled import bundled_catalog_path
+from skillroute.calibration import CALIBRATION_FILE, MemoryParams, load_calibration
+from skillroute.memory import ExampleMemory
 
 
 def prediction(label: str | None, *ranked: str) -> Prediction:
@@ -288,6 +292,42 @@ def test_speed_routers_have_real_vectors_for_every_text_a_route_embeds(
     monkeypatch.setattr(overhead, "_WARMUP_S", 0.0)  # the warm-up has its own test below
     row = measure_overhead(router, tasks, tasks, rounds=1)  # times the encoder alone too
     assert row["skills"] == n_skills
+
+
+def test_a_widened_head_keeps_its_memory_under_the_new_class_numbers() -> None:
+    """The overhead of a remembering head includes the vote, on every catalog size."""
+    fitted = load_calibration(bundled_catalog_path() / CALIBRATION_FILE)
+    assert fitted is not None and fitted.head is not None
+    classes = len(fitted.head.skills) + fitted.head.out_of_scope
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3 * classes, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = np.arange(3 * classes) % classes
+    memory = ExampleMemory.remember(vectors, labels, classes)
+    encoded, scales = memory.encoded()
+    params = MemoryParams(
+        weight=0.4,
+        temperature=memory.temperature,
+        counts=tuple(int(c) for c in memory.counts),
+        scales=scales,
+        vectors=encoded,
+    )
+    remembering = fitted.model_copy(
+        update={"head": fitted.head.model_copy(update={"memory": params})}
+    )
+    catalog = build_catalog(40, seed=0)
+    widened = widened_calibration(catalog, remembering, seed=0)
+    assert widened.head is not None and widened.head.memory is not None
+    wide = widened.head.memory.to_memory()
+    assert wide.classes == len(catalog) + 1 and int(wide.counts.sum()) == 3 * classes
+    for row, name in enumerate(fitted.head.skills):  # each bundled skill keeps its rows
+        start = int(wide.counts[: catalog.names.index(name)].sum())
+        np.testing.assert_allclose(
+            wide.vectors[start : start + 3], memory.vectors[3 * row : 3 * row + 3], atol=0.02
+        )
+    assert wide.counts[-1] == 3  # "no skill" stays last
+    head = widened.head.to_head()
+    assert head.memory is not None and head.memory_weight == 0.4
 
 
 def test_overhead_warm_up_routes_untimed_until_its_time_is_up(

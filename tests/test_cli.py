@@ -227,13 +227,17 @@ def test_fit_writes_a_calibration_the_router_picks_up(
         assert " + " in saved["fit"]["arbiter_data"]
 
 
-@pytest.mark.parametrize(("flags", "lexical"), [((), True), (("--no-words",), False)])
-def test_fit_reads_words_unless_told_not_to(
+@pytest.mark.parametrize(
+    ("flags", "lexical", "memory"),
+    [((), True, False), (("--no-words",), False, False), (("--memory",), True, True)],
+)
+def test_fit_reads_words_unless_told_not_to_and_remembers_when_told(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     flags: tuple[str, ...],
     lexical: bool,
+    memory: bool,
 ) -> None:
     seen: dict[str, object] = {}
 
@@ -244,7 +248,7 @@ def test_fit_reads_words_unless_told_not_to(
     monkeypatch.setattr(Router, "fit", fake_fit)
     train = str(bundled_data_path() / "train.yaml")
     code, _, _ = run(capsys, "fit", "--dataset", train, "--out", str(tmp_path / "c.json"), *flags)
-    assert code == 0 and seen["lexical"] is lexical
+    assert code == 0 and seen["lexical"] is lexical and seen["memory"] is memory
 
 
 def test_fit_joins_repeated_datasets(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -95,6 +95,13 @@ def test_joined_datasets_keep_order_and_name_every_source(tmp_path: Path) -> Non
     assert Dataset.join([load_dataset(first)]).source == str(first)
     with pytest.raises(DatasetError, match="no datasets"):
         Dataset.join([])
+    # each item knows its file, also through a join of joins (what fitting groups by)
+    assert joined.part_of_items() == [0, 0, 1]
+    again = Dataset.join([joined, load_dataset(second)])
+    assert again.parts == (2, 1, 1) and again.part_of_items() == [0, 0, 1, 2]
+    assert load_dataset(first).part_of_items() == [0, 0]
+    with pytest.raises(ValueError, match=r"parts \(2, 2\) do not add up to the 3 items"):
+        Dataset(items=joined.items, parts=(2, 2))
 
 
 @pytest.mark.parametrize(

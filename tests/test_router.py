@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from skillroute.fitting import (
     _HeadChoice,
     _HeadLearner,
     _Outcomes,
+    _params,
     _Tasks,
     _thresholds,
 )
@@ -180,14 +182,11 @@ def test_fit_is_deterministic_and_round_trips_through_json(router: Router, tmp_p
     )
 
 
-def _final_head(
-    router: Router, dataset: Dataset, *, learn_from_dataset: bool = True, lexical: bool = False
-) -> LinearHead:
-    """The head `fit` would ship for C=4 (fit itself may prefer no head on tiny data)."""
+def _learner(router: Router, dataset: Dataset, *, learn_from_dataset: bool = True) -> _HeadLearner:
     names = router.catalog.names
     labels = np.array([names.index(i.expect[0]) if i.expect else -1 for i in dataset.items])
     texts = list(dataset.texts)
-    learner = _HeadLearner(
+    return _HeadLearner(
         router.index,
         router.embed_out_of_scope(),
         router.catalog_texts(),
@@ -195,7 +194,102 @@ def _final_head(
         folds=3,
         random_state=0,
     )
+
+
+def _final_head(
+    router: Router, dataset: Dataset, *, learn_from_dataset: bool = True, lexical: bool = False
+) -> LinearHead:
+    """The head `fit` would ship for C=4 (fit itself may prefer no head on tiny data)."""
+    learner = _learner(router, dataset, learn_from_dataset=learn_from_dataset)
     return learner.final(_HeadChoice(4.0, lexical))
+
+
+def test_the_memory_votes_out_of_fold_and_remembers_every_item(router: Router) -> None:
+    dataset = fit_dataset()
+    learner = _learner(router, dataset)
+    vote = learner._vote_out_of_fold(40.0)
+    assert vote.shape == (len(dataset), len(SKILLS) + 1)
+    np.testing.assert_allclose(vote.sum(axis=1), 1.0)
+    # "crust too pale" shares no word with another item: remembered with itself, it would
+    # vote ~1 for its own skill; out of fold, only the other folds' items vote
+    lonely = list(dataset.texts).index("crust too pale")
+    assert vote[lonely, 0] < 0.9
+    head = learner.final(_HeadChoice(4.0, False, memory=0.3, temperature=20.0))
+    assert head.memory is not None and head.memory_weight == 0.3
+    assert head.memory.temperature == 20.0
+    assert int(head.memory.counts.sum()) == len(dataset)
+    assert head.memory.counts.tolist() == [3, 3, 3, 3]  # three per skill, three "no skill"
+    assert learner.final(_HeadChoice(4.0, False)).memory is None
+
+
+def test_the_memory_votes_with_the_other_files_only(router: Router) -> None:
+    """Joined files: an item's vote comes from the other files, never its own."""
+    other = Dataset(
+        items=(LabelledItem(text="crust too pale and soft", expect=("grow-tomatoes",)),),
+        source="other-file",
+    )
+    joined = Dataset.join([fit_dataset(), other])
+    assert joined.part_of_items() == [0] * len(fit_dataset()) + [1]
+    vote = _learner(router, joined)._vote_out_of_fold(40.0)
+    crust = list(joined.texts).index("crust too pale")
+    assert vote[crust].argmax() == 2  # the other file's near twin, labelled grow-tomatoes
+    assert vote[-1].argmax() == 0  # and it hears "crust too pale" (bake-bread) back
+    alone = Dataset(items=joined.items)  # one file: random folds, its twin may be held out
+    assert alone.part_of_items() == [0] * len(joined)
+
+
+def _remembering_router(router: Router) -> tuple[Router, LinearHead]:
+    """A router whose calibration's head keeps a memory (share 0.4), and that head."""
+    head = _learner(router, fit_dataset()).final(_HeadChoice(4.0, False, memory=0.4))
+    params = _params(head, router.catalog.names, 4.0)
+    assert params is not None and params.memory is not None
+    calibration = CALIBRATION.model_copy(update={"head": params, "head_weight": 0.5})
+    remembering = Router(
+        Catalog.from_skills(SKILLS), encoder=FakeEncoder(), calibration=calibration, cache=False
+    )
+    return remembering, head
+
+
+def test_a_fitted_memory_round_trips_through_the_calibration_file(
+    router: Router, tmp_path: Path
+) -> None:
+    remembering, head = _remembering_router(router)
+    path = remembering.save_calibration(tmp_path / "calibration.json")
+    loaded = load_calibration(path)
+    assert loaded == remembering.calibration and loaded is not None and loaded.head is not None
+    tasks = ["crust too pale", "espresso shot", "blight on the leaves", "file my taxes"]
+    queries = router.embed_tasks(tasks)
+    np.testing.assert_allclose(
+        loaded.head.to_head().probabilities(queries, tasks),
+        head.probabilities(queries, tasks),
+        atol=0.01,
+    )
+
+
+def test_a_multi_step_task_does_not_consult_the_memory(router: Router) -> None:
+    remembering, _ = _remembering_router(router)
+    forgetting = Router(
+        Catalog.from_skills(SKILLS),
+        encoder=FakeEncoder(),
+        calibration=remembering.calibration.model_copy(
+            update={"head": remembering.calibration.head.model_copy(update={"memory": None})}
+            if remembering.calibration.head is not None
+            else {}
+        ),
+        cache=False,
+    )
+    tasks = ["yeast coffee tomato", "grind the crust"]  # the linear part is unsure of both
+    queries = router.embed_tasks(tasks)
+    one_ask = [remembering.rules.detect(task) for task in tasks]
+    several = [dataclasses.replace(signal, multi_step=True) for signal in one_ask]
+    plain = forgetting.score(queries, tasks).score
+    assert not np.allclose(remembering.score(queries, tasks, one_ask).score, plain)
+    np.testing.assert_allclose(remembering.score(queries, tasks, several).score, plain)
+
+
+def test_fit_keeps_no_memory_unless_asked(router: Router) -> None:
+    calibration = router.fit(fit_dataset()).calibration
+    assert calibration.head is None or calibration.head.memory is None
 
 
 def test_out_of_scope_items_train_a_no_skill_class(router: Router) -> None:

@@ -29,10 +29,10 @@ _K = 3  # the default k of Router.route
 STAGES = (
     "prepare_task (clean + spelling)",
     "embed (instant encoder + checks)",
-    "score (cosine + head)",
+    "rules.detect",
+    "score (cosine + head + memory)",
     "rank + calibrate",
     "catalog.names (one read)",
-    "rules.detect",
     "rules.settle (decide + apply)",
     "arbiter (options + features + choice)",
     "everyday check",
@@ -50,15 +50,15 @@ def _replay(router: Router, text: str) -> list[float]:
     mark()
     queries = router.embed_tasks([prepared])
     mark()
-    batch = router.score(queries, [prepared])
+    signals = router.rules.detect(prepared)  # before scoring: a multi-step task skips the memory
+    mark()
+    batch = router.score(queries, [prepared], [signals])
     mark()
     order = batch.top_k(max(_K, router.rules.depth, OPTION_DEPTH))
     top_scores = batch.score[np.arange(1)[:, None], order]
     confidences = router.calibration.confidence(top_scores)
     mark()
     names = router.catalog.names
-    mark()
-    signals = router.rules.detect(prepared)
     mark()
     ranked = [names[j] for j in order[0]]
     top_confidence = float(confidences[0][0])

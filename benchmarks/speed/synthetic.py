@@ -32,8 +32,15 @@ from numpy.typing import NDArray
 
 from skillroute import Catalog, Router, Skill
 from skillroute.bundled import bundled_catalog_path
-from skillroute.calibration import CALIBRATION_FILE, Calibration, HeadParams, load_calibration
+from skillroute.calibration import (
+    CALIBRATION_FILE,
+    Calibration,
+    HeadParams,
+    MemoryParams,
+    load_calibration,
+)
 from skillroute.encoders import Encoder
+from skillroute.memory import ExampleMemory
 from skillroute.skill import parse_skill_file
 from skillroute.spelling import Speller
 
@@ -207,8 +214,37 @@ def widened_calibration(catalog: Catalog, fitted: Calibration, seed: int) -> Cal
         bias=bias,
         c=fitted.head.c,
         out_of_scope=source.out_of_scope,
+        memory=_widened_memory(catalog, fitted.head, row_of),
     )
     return fitted.model_copy(update={"head": head, "catalog_fingerprint": None})
+
+
+def _widened_memory(
+    catalog: Catalog, fitted: HeadParams, row_of: dict[str, int]
+) -> MemoryParams | None:
+    """The fitted example memory, its classes renumbered for the widened head.
+
+    Generated skills remember nothing; the vote costs what it costs on the bundled catalog
+    (one product with the remembered vectors), so the overhead includes it.
+    """
+    if fitted.memory is None:
+        return None
+    memory = fitted.memory.to_memory()
+    fitted_labels = np.repeat(np.arange(memory.classes), memory.counts)
+    new_row = {row: catalog.names.index(name) for name, row in row_of.items()}
+    if fitted.out_of_scope:
+        new_row[len(fitted.skills)] = len(catalog)
+    labels = np.array([new_row[int(label)] for label in fitted_labels])
+    classes = len(catalog) + fitted.out_of_scope
+    widened = ExampleMemory.remember(memory.vectors, labels, classes, memory.temperature)
+    vectors, scales = widened.encoded()
+    return MemoryParams(
+        weight=fitted.memory.weight,
+        temperature=widened.temperature,
+        counts=tuple(int(count) for count in widened.counts),
+        scales=scales,
+        vectors=vectors,
+    )
 
 
 def overhead_router(n_skills: int, reference: ReferenceVectors, seed: int) -> Router:

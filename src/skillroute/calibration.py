@@ -1,7 +1,8 @@
 """What `Router.fit` learns, as a versioned JSON file kept beside the catalog.
 
 A calibration ties a catalog (by fingerprint) and an embedding model (by id) to: the
-linear head's weights (for the embedding and, with a lexicon, for word features), the
+linear head's weights (for the embedding and, with a lexicon, for word features) and
+its example memory, the
 weight that mixes head and similarity, the Platt parameters
 that turn a score into P(candidate is right), the abstain threshold, the ambiguity
 margin, and the confidence above which a multi-step plan keeps the top candidate as its
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from skillroute.arbiter import ARBITER_FEATURES, Arbiter
 from skillroute.errors import SkillrouteWarning
 from skillroute.lexicon import Lexicon
+from skillroute.memory import ExampleMemory
 from skillroute.scoring import LinearHead
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "FitSummary",
     "HeadParams",
     "LexiconParams",
+    "MemoryParams",
     "load_calibration",
 ]
 
@@ -68,6 +71,39 @@ class LexiconParams(BaseModel):
         return Lexicon(self.terms, np.asarray(self.idf, dtype=np.float64), self.scale)
 
 
+class MemoryParams(BaseModel):
+    """The head's example memory (`skillroute.memory`): remembered tasks, grouped by class.
+
+    ``vectors`` is base64 of int8 rows (row-major), ``scales`` one scale per row, and
+    ``counts[c]`` the rows of class ``c`` (the head's class order), in that order.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weight: float = Field(gt=0, le=1, description="share of the vote in the head's probabilities")
+    temperature: float = Field(gt=0)
+    counts: tuple[int, ...]
+    scales: tuple[float, ...]
+    vectors: str
+
+    @model_validator(mode="after")
+    def _rows_add_up(self) -> MemoryParams:
+        if any(count < 0 for count in self.counts) or sum(self.counts) != len(self.scales):
+            raise ValueError(
+                f"counts add up to {sum(self.counts)} rows but there are {len(self.scales)} "
+                "scales, one per row"
+            )
+        try:
+            self.to_memory()
+        except ValueError as exc:  # binascii.Error is a ValueError too
+            raise ValueError(f"vectors: {exc}") from None
+        return self
+
+    def to_memory(self) -> ExampleMemory:
+        """The numpy form used at routing time."""
+        return ExampleMemory.decoded(self.vectors, self.scales, self.counts, self.temperature)
+
+
 class HeadParams(BaseModel):
     """Weights of the linear head: one row per skill, in catalog order.
 
@@ -82,6 +118,7 @@ class HeadParams(BaseModel):
     c: float = Field(gt=0)
     out_of_scope: bool = False
     lexicon: LexiconParams | None = None
+    memory: MemoryParams | None = None
 
     @model_validator(mode="after")
     def _one_row_per_class(self) -> HeadParams:
@@ -95,6 +132,8 @@ class HeadParams(BaseModel):
             raise ValueError("weight rows differ in length")
         if self.lexicon is not None and any(len(row) != rows for row in self.lexicon.weights):
             raise ValueError(f"lexicon: every term needs {rows} weights, one per class")
+        if self.memory is not None and len(self.memory.counts) != rows:
+            raise ValueError(f"memory: expected {rows} class counts, got {len(self.memory.counts)}")
         return self
 
     def to_head(self) -> LinearHead:
@@ -106,6 +145,8 @@ class HeadParams(BaseModel):
             self.out_of_scope,
             lexicon.to_lexicon() if lexicon is not None else None,
             np.asarray(lexicon.weights, dtype=np.float32).T if lexicon is not None else None,
+            self.memory.to_memory() if self.memory is not None else None,
+            self.memory.weight if self.memory is not None else 0.0,
         )
 
 

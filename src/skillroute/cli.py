@@ -113,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the head reads the embedding only, not the task's words and word pairs",
     )
     fit.add_argument(
+        "--memory",
+        action="store_true",
+        help="also try an example memory: the dataset's one-ask items vote by similarity "
+        "(kept when it does better out of fold)",
+    )
+    fit.add_argument(
         "--examples-only",
         action="store_true",
         help="the head learns from the catalog's examples only, not from the dataset",
@@ -348,6 +354,7 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
         learn_from_dataset=not args.examples_only,
         arbiter_data=arbiter_data,
         lexical=not args.no_words,
+        memory=args.memory,
     )
     path = router.save_calibration(Path(args.out) if args.out else None)
     calibration = router.calibration
@@ -357,7 +364,17 @@ def _fit(args: argparse.Namespace, out: TextIO) -> int:
         no_skill = " + no skill" if calibration.head.out_of_scope else ""
         lexicon = calibration.head.lexicon
         words = f", {len(lexicon.terms)} word features" if lexicon is not None else ""
-        head = f"C={calibration.head.c}, {len(calibration.head.skills)} skills{no_skill}{words}"
+        memory = calibration.head.memory
+        remembered = (
+            f", memory of {len(memory.scales)} tasks (share {memory.weight}, "
+            f"temperature {memory.temperature})"
+            if memory is not None
+            else ""
+        )
+        head = (
+            f"C={calibration.head.c}, {len(calibration.head.skills)} skills{no_skill}{words}"
+            f"{remembered}"
+        )
     out.write(
         f"fitted on {summary.items if summary else '?'} items → {path}\n"
         f"  head: {head} (weight {calibration.head_weight})\n"

@@ -58,6 +58,16 @@ class Dataset(BaseModel):
 
     items: tuple[LabelledItem, ...]
     source: str = "(in memory)"
+    parts: tuple[int, ...] = Field(
+        default=(),
+        description="item counts of the files joined into this dataset, in order (empty: one)",
+    )
+
+    @model_validator(mode="after")
+    def _parts_cover_the_items(self) -> Dataset:
+        if self.parts and (sum(self.parts) != len(self.items) or min(self.parts) < 0):
+            raise ValueError(f"parts {self.parts} do not add up to the {len(self.items)} items")
+        return self
 
     @classmethod
     def join(cls, parts: Sequence[Dataset]) -> Dataset:
@@ -69,7 +79,17 @@ class Dataset(BaseModel):
         return cls(
             items=tuple(item for part in parts for item in part.items),
             source=" + ".join(part.source for part in parts),
+            parts=tuple(size for part in parts for size in part.part_sizes),
         )
+
+    @property
+    def part_sizes(self) -> tuple[int, ...]:
+        """Item counts of the files this dataset joins (one part when it was not joined)."""
+        return self.parts or (len(self.items),)
+
+    def part_of_items(self) -> list[int]:
+        """For each item, the index of the file it came from (`join` order)."""
+        return [index for index, size in enumerate(self.part_sizes) for _ in range(size)]
 
     def __len__(self) -> int:
         return len(self.items)

@@ -6,8 +6,12 @@ What is learned, and from what:
   that does better out of fold, on word features, `skillroute.lexicon`) from the catalog's own
   texts — descriptions and examples — and, with ``learn_from_dataset``, from the
   dataset's items too, so it generalises from examples rather than only
-  matching them.  The catalog's out-of-scope examples and the dataset's out-of-scope
-  items train one more class, "no skill", so the head learns where the catalog ends.
+  matching them.  Asked to (``memory``), the head may also keep an **example memory**
+  (`skillroute.memory`): the dataset's one-ask items vote for their classes by
+  similarity, mixed in with a share searched out of fold (each item hearing only the
+  other files' items), kept only when it does better.  The catalog's
+  out-of-scope examples and the dataset's out-of-scope items train one more class, "no
+  skill", so the head learns where the catalog ends.
   Everything below is then judged on *out-of-fold* scores (K-fold cross-fitting), so
   the head is never graded on what it was trained on; its regularisation ``C`` is
   chosen the same way;
@@ -29,6 +33,7 @@ training data): fitting refuses, with a warning listing them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Sequence
@@ -45,9 +50,11 @@ from skillroute.calibration import (
     FitSummary,
     HeadParams,
     LexiconParams,
+    MemoryParams,
 )
 from skillroute.errors import DatasetError, SkillrouteWarning
 from skillroute.lexicon import Lexicon
+from skillroute.memory import MEMORY_TEMPERATURE, ExampleMemory, mix_vote
 from skillroute.scoring import LinearHead, SkillIndex
 
 if TYPE_CHECKING:
@@ -56,10 +63,16 @@ if TYPE_CHECKING:
     from skillroute.router import Router
     from skillroute.rules import TaskSignals
 
-__all__ = ["HEAD_C_GRID", "HEAD_WEIGHT_GRID", "fit_calibration"]
+__all__ = ["HEAD_C_GRID", "HEAD_WEIGHT_GRID", "MEMORY_WEIGHT_GRID", "fit_calibration"]
 
 HEAD_C_GRID = (1.0, 2.0, 4.0, 16.0, 64.0, 256.0)
 HEAD_WEIGHT_GRID = (0.25, 0.5, 0.75, 1.0)
+# Head-only, on the held-out development sets, shares 0.2-0.4 did best and 0.6 already
+# lost items; the search runs for the chosen head only (a fit stays ~minutes).
+MEMORY_WEIGHT_GRID = (0.1, 0.2, 0.3, 0.4)
+# a sharper vote (40) follows the nearest remembered task; a softer one (20) its
+# neighbourhood: which generalises better to other authors depends on the data
+MEMORY_TEMPERATURE_GRID = (20.0, MEMORY_TEMPERATURE)
 _MARGIN_GRID = np.round(np.arange(0.0, 0.0801, 0.005), 4)
 _KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)  # 1.01: a plan always starts at step one
 # A question ("how do I ...?") asks one thing, however many stages its context names.  Fit
@@ -93,10 +106,12 @@ class _Outcomes:
 
 
 class _HeadChoice(NamedTuple):
-    """A head to try: its regularisation and whether it reads word features."""
+    """A head to try: its regularisation, whether it reads word features, its memory's share."""
 
     c: float
     words: bool
+    memory: float = 0.0
+    temperature: float = MEMORY_TEMPERATURE
 
 
 @dataclass(frozen=True)
@@ -121,12 +136,18 @@ def fit_calibration(
     folds: int = 5,
     arbiter_data: Dataset | None = None,
     lexical: bool = True,
+    memory: bool = False,
 ) -> Calibration:
     """Fit a `Calibration` for ``router`` on ``dataset`` (see the module docstring).
 
     ``lexical``: heads that also read the task's words and word pairs (`skillroute.lexicon`)
     are tried too (their vocabulary learned with them, fold by fold) and kept when they
     do better out of fold than every embedding-only head.
+
+    ``memory``: with ``learn_from_dataset``, the chosen head is also tried with an example
+    memory of the dataset's items (`skillroute.memory`), kept when it does better out of
+    fold.  Off by default: on the bundled data it did not help the sets nobody had read
+    (data/README.md, "Example memory").
 
     ``arbiter_data``: more labelled tasks that only the arbiter learns from, scored by the
     fitted head (which never sees them); useful when they are written in other styles, or
@@ -154,7 +175,14 @@ def fit_calibration(
         index,
         router.embed_out_of_scope(),
         router.catalog_texts(),
-        _Tasks(queries, texts, labels if learn_from_dataset else None),
+        _Tasks(
+            queries,
+            texts,
+            labels if learn_from_dataset else None,
+            np.asarray(dataset.part_of_items(), dtype=np.intp),
+            np.array([len(item.plan) < 2 for item in dataset.items], dtype=bool),
+            np.array([not signal.multi_step for signal in signals], dtype=bool),
+        ),
         folds,
         random_state,
     )
@@ -167,31 +195,23 @@ def fit_calibration(
             for c in HEAD_C_GRID
             for weight in HEAD_WEIGHT_GRID
         ]
+    search = _BarSearch(
+        router, learner, expected, oos, questions, signals, max(_RANK_DEPTH, router.rules.depth)
+    )
     best: _Candidate | None = None
-    depth = max(_RANK_DEPTH, router.rules.depth)
     for head, weight in grid:
-        batch_score = learner.out_of_fold(head, weight)
-        order = np.argsort(-batch_score, axis=1, kind="stable")[:, :depth]
-        ranked = [[names[j] for j in row] for row in order]
-        top = np.take_along_axis(batch_score, order, axis=1)
-        platt = _platt(top, ranked, expected)
-        outcomes = _outcomes(router, signals, ranked, expected)
-        confidence = _sigmoid(platt[0] * top[:, 0] + platt[1])
-        searched: dict[bytes, tuple[float, float, float]] = {}
-        for keep, question_keep in itertools.product(_KEEP_GRID, _QUESTION_KEEP_GRID):
-            confident = confidence >= np.where(questions, question_keep, keep)
-            routed_right = np.where(confident, outcomes.confident_right, outcomes.routed_right)
-            # bars that leave the same items right give the same search: do it once
-            key = routed_right.tobytes()
-            if key not in searched:
-                searched[key] = _thresholds(
-                    confidence, top[:, 0] - top[:, 1], oos, outcomes, routed_right
-                )
-            utility, threshold, margin = searched[key]
-            candidate = _Candidate(
-                utility, head, weight, platt, threshold, margin, keep, question_keep
-            )
-            if best is None or candidate.utility > best.utility + 1e-9:
+        candidate = search.best(head, weight)
+        if best is None or candidate.utility > best.utility + 1e-9:
+            best = candidate
+    assert best is not None
+    if memory and learn_from_dataset and best.head is not None:
+        # the memory is tried on the chosen head only, with every mixing weight
+        chosen = best.head
+        for share, temperature, weight in itertools.product(
+            MEMORY_WEIGHT_GRID, MEMORY_TEMPERATURE_GRID, HEAD_WEIGHT_GRID
+        ):
+            candidate = search.best(chosen._replace(memory=share, temperature=temperature), weight)
+            if candidate.utility > best.utility + 1e-9:
                 best = candidate
     assert best is not None
     best_head = learner.final(best.head) if best.head is not None else None
@@ -232,12 +252,58 @@ def fit_calibration(
 
 
 @dataclass(frozen=True)
+class _BarSearch:
+    """Finds the best bars (Platt, threshold, margin, keep levels) for one head, out of fold."""
+
+    router: Router
+    learner: _HeadLearner
+    expected: Sequence[set[str]]
+    oos: NDArray[np.bool_]
+    questions: NDArray[np.bool_]
+    signals: Sequence[TaskSignals]
+    depth: int
+
+    def best(self, head: _HeadChoice | None, weight: float) -> _Candidate:
+        """The best candidate for ``head`` mixed with similarity at ``weight``."""
+        names = self.router.catalog.names
+        batch_score = self.learner.out_of_fold(head, weight)
+        order = np.argsort(-batch_score, axis=1, kind="stable")[:, : self.depth]
+        ranked = [[names[j] for j in row] for row in order]
+        top = np.take_along_axis(batch_score, order, axis=1)
+        platt = _platt(top, ranked, self.expected)
+        outcomes = _outcomes(self.router, self.signals, ranked, self.expected)
+        confidence = _sigmoid(platt[0] * top[:, 0] + platt[1])
+        searched: dict[bytes, tuple[float, float, float]] = {}
+        found: _Candidate | None = None
+        for keep, question_keep in itertools.product(_KEEP_GRID, _QUESTION_KEEP_GRID):
+            confident = confidence >= np.where(self.questions, question_keep, keep)
+            routed_right = np.where(confident, outcomes.confident_right, outcomes.routed_right)
+            # bars that leave the same items right give the same search: do it once
+            key = routed_right.tobytes()
+            if key not in searched:
+                searched[key] = _thresholds(
+                    confidence, top[:, 0] - top[:, 1], self.oos, outcomes, routed_right
+                )
+            utility, threshold, margin = searched[key]
+            candidate = _Candidate(
+                utility, head, weight, platt, threshold, margin, keep, question_keep
+            )
+            if found is None or candidate.utility > found.utility + 1e-9:
+                found = candidate
+        assert found is not None
+        return found
+
+
+@dataclass(frozen=True)
 class _Tasks:
     """The fit items as the head learns from them."""
 
     queries: NDArray[np.float32]  # embeddings
     texts: Sequence[str]  # prepared texts (for word features)
     labels: NDArray[np.intp] | None  # skill index, -1 out of scope; None: do not learn
+    parts: NDArray[np.intp] | None = None  # which joined file each item came from
+    single: NDArray[np.bool_] | None = None  # asks for one thing (no plan): the memory's items
+    one_ask: NDArray[np.bool_] | None = None  # the rules see one ask: it consults the memory
 
 
 class _HeadLearner:
@@ -270,10 +336,22 @@ class _HeadLearner:
         self._fixed_texts = [*catalog_texts[0], *catalog_texts[1]]
         self.similarity = index.score(self.queries).similarity
         self._probabilities: dict[_HeadChoice, NDArray[np.float64]] = {}
+        self._votes: dict[float, NDArray[np.float64]] = {}  # per temperature
         n_folds = min(folds, len(self.queries)) if labels is not None else 1
         rng = np.random.default_rng(random_state)
         self.fold_of = rng.permutation(len(self.queries)) % max(n_folds, 1)
         self.n_folds = n_folds
+        parts = tasks.parts
+        # a multi-step item is labelled with its first stage's skill, which says where a
+        # plan starts, not what a task is about: the memory keeps one-ask items only
+        self.remembered = (
+            tasks.single if tasks.single is not None else np.ones(len(self.queries), dtype=bool)
+        )
+        self.one_ask = tasks.one_ask
+        # the memory is judged on tasks from files it does not hold (see `_vote_out_of_fold`)
+        self.memory_fold_of = (
+            parts if parts is not None and len(np.unique(parts)) > 1 else self.fold_of
+        )
 
     def _training_set(
         self, mask: NDArray[np.bool_]
@@ -292,6 +370,21 @@ class _HeadLearner:
         """Scores of every fit item from heads that never saw it."""
         if choice is None:
             return self.similarity
+        linear = choice._replace(memory=0.0, temperature=MEMORY_TEMPERATURE)
+        probabilities = self._linear_out_of_fold(linear)
+        if choice.memory:
+            vote = self._vote_out_of_fold(choice.temperature)
+            skills = self.index.n_skills
+            if self.out_of_scope:  # "no skill" takes what the skills leave
+                probabilities = np.hstack([probabilities, 1 - probabilities.sum(axis=1)[:, None]])
+            probabilities = mix_vote(
+                probabilities, choice.memory, lambda rows: vote[rows], self.one_ask
+            )
+            probabilities = probabilities[:, :skills]
+        return weight * probabilities + (1.0 - weight) * self.similarity
+
+    def _linear_out_of_fold(self, choice: _HeadChoice) -> NDArray[np.float64]:
+        """P(skill) of every fit item from linear heads that never saw it (memoised)."""
         if choice not in self._probabilities:
             probabilities = np.zeros_like(self.similarity)
             for fold in range(self.n_folds):
@@ -301,18 +394,63 @@ class _HeadLearner:
                     self.queries[held_out], [self.texts[i] for i in np.flatnonzero(held_out)]
                 )
             self._probabilities[choice] = probabilities
-        return weight * self._probabilities[choice] + (1.0 - weight) * self.similarity
+        return self._probabilities[choice]
+
+    def _vote_out_of_fold(self, temperature: float) -> NDArray[np.float64]:
+        """Every fit item's memory vote, from the labelled items of the *other files*.
+
+        Items of one file share an author, a style and often a template: voting from
+        its siblings, an item looks easier than a stranger's task will, and the memory
+        would get a larger share than it earns on new authors' tasks.  So each item
+        hears only the items of the other files joined into the dataset; a dataset of one
+        file falls back to the random folds.
+        """
+        if temperature not in self._votes:
+            if self.labels is None:
+                raise AssertionError("a memory needs the dataset's labels")
+            vote = np.zeros((len(self.queries), self._classes))
+            for fold in np.unique(self.memory_fold_of):
+                held_out = self.memory_fold_of == fold
+                pool = ~held_out & self.remembered
+                memory = ExampleMemory.remember(
+                    self.queries[pool], self.labels[pool], self._classes, temperature
+                )
+                vote[held_out] = memory.probabilities(self.queries[held_out])
+            self._votes[temperature] = vote
+        return self._votes[temperature]
+
+    @property
+    def _classes(self) -> int:
+        return self.index.n_skills + self.out_of_scope
 
     def final(self, choice: _HeadChoice) -> LinearHead:
         """The head used at routing time: trained on everything."""
-        return self._train(np.ones(len(self.queries), dtype=bool), choice)
+        linear = choice._replace(memory=0.0, temperature=MEMORY_TEMPERATURE)
+        head = self._train(np.ones(len(self.queries), dtype=bool), linear)
+        if not choice.memory:
+            return head
+        memory = self._memory(choice.temperature)
+        return dataclasses.replace(head, memory=memory, memory_weight=choice.memory)
+
+    def _memory(self, temperature: float) -> ExampleMemory:
+        """Every one-ask fit item: what the out-of-fold votes were drawn from.
+
+        (Keeping only the items the linear head is unsure of halves the rows but biases
+        the vote: around an easy item, the remaining neighbours are other skills' hard
+        ones.)
+        """
+        if self.labels is None:
+            raise AssertionError("a memory needs the dataset's labels")
+        keep = self.remembered
+        return ExampleMemory.remember(
+            self.queries[keep], self.labels[keep], self._classes, temperature
+        )
 
     def _train(self, mask: NDArray[np.bool_], choice: _HeadChoice) -> LinearHead:
         x, y, texts = self._training_set(mask)
-        classes = self.index.n_skills + self.out_of_scope
         lexicon = Lexicon.learn(texts) if choice.words else None
         return _train_head(
-            x, y, texts, classes, choice.c, self.random_state, self.out_of_scope, lexicon
+            x, y, texts, self._classes, choice.c, self.random_state, self.out_of_scope, lexicon
         )
 
 
@@ -353,7 +491,16 @@ def _train_head(
 def _params(head: LinearHead | None, names: Sequence[str], c: float | None) -> HeadParams | None:
     if head is None or c is None:
         return None
-    lexicon = None
+    lexicon, memory = None, None
+    if head.memory is not None:
+        vectors, scales = head.memory.encoded()
+        memory = MemoryParams(
+            weight=head.memory_weight,
+            temperature=head.memory.temperature,
+            counts=tuple(int(count) for count in head.memory.counts),
+            scales=scales,
+            vectors=vectors,
+        )
     if head.lexicon is not None and head.word_weights is not None:
         lexicon = LexiconParams(
             terms=head.lexicon.terms,
@@ -371,6 +518,7 @@ def _params(head: LinearHead | None, names: Sequence[str], c: float | None) -> H
         c=c,
         out_of_scope=head.out_of_scope,
         lexicon=lexicon,
+        memory=memory,
     )
 
 
@@ -493,11 +641,13 @@ def _score_for_arbiter(
     texts = [
         router.prepare_task(item.text, where=f"item {i}") for i, item in enumerate(dataset.items)
     ]
-    batch = router.index.score(router.embed_tasks(texts), head, weight, texts)
+    signals = [router.rules.detect(text) for text in texts]
+    one_ask = [not task.multi_step for task in signals]
+    batch = router.index.score(router.embed_tasks(texts), head, weight, texts, one_ask)
     return _ArbiterItems(
         batch.score,
         batch.similarity,
-        [router.rules.detect(text) for text in texts],
+        signals,
         [set(item.expect) for item in dataset.items],
     )
 

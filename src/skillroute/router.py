@@ -144,13 +144,15 @@ class Router:
         learn_from_dataset: bool = True,
         arbiter_data: Dataset | None = None,
         lexical: bool = True,
+        memory: bool = False,
     ) -> Router:
         """Learn the head, mixing weight, confidence calibration, thresholds and arbiter.
 
         The head learns from the catalog's examples and (``learn_from_dataset``) the
         dataset's in-scope items, reading their embeddings and (``lexical``) their words
-        (`skillroute.lexicon`); thresholds are chosen on out-of-fold scores; the arbiter
-        learns from the dataset and ``arbiter_data``.  No dataset may repeat catalog
+        (`skillroute.lexicon`), and (``memory``) may remember those items for a similarity
+        vote (`skillroute.memory`); thresholds are chosen on out-of-fold scores; the
+        arbiter learns from the dataset and ``arbiter_data``.  No dataset may repeat catalog
         examples.  Returns ``self``, like scikit-learn.
         """
         from skillroute.fitting import fit_calibration
@@ -163,6 +165,7 @@ class Router:
             learn_from_dataset=learn_from_dataset,
             arbiter_data=arbiter_data,
             lexical=lexical,
+            memory=memory,
         )
         return self
 
@@ -215,12 +218,20 @@ class Router:
         """Embeddings of prepared task texts (`prepare_task`; what the encoder reads)."""
         return self.encoder.encode([encoder_text(text) for text in texts])
 
-    def score(self, queries: Embeddings, texts: Sequence[str]) -> ScoreBatch:
+    def score(
+        self,
+        queries: Embeddings,
+        texts: Sequence[str],
+        signals: Sequence[TaskSignals] | None = None,
+    ) -> ScoreBatch:
         """Score embedded tasks with the current calibration's head and weight.
 
-        ``texts`` are the prepared tasks (`prepare_task`), one per row of ``queries``.
+        ``texts`` are the prepared tasks (`prepare_task`), one per row of ``queries``;
+        ``signals``, their `RuleEngine.detect` signals: a multi-step task does not
+        consult the head's example memory (`skillroute.memory.mix_vote`).
         """
-        return self.index.score(queries, self._head, self.calibration.head_weight, texts)
+        one_ask = None if signals is None else [not task.multi_step for task in signals]
+        return self.index.score(queries, self._head, self.calibration.head_weight, texts, one_ask)
 
     # -- routing -------------------------------------------------------------------------
 
@@ -245,13 +256,13 @@ class Router:
     def _route_clean(self, texts: list[str], k: int) -> list[RouteResult]:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InputError(f"k must be a positive integer (got {k!r})")
-        batch = self.score(self.embed_tasks(texts), texts)
+        signals = [self.rules.detect(text) for text in texts]
+        batch = self.score(self.embed_tasks(texts), texts, signals)
         order = batch.top_k(max(k, self.rules.depth, OPTION_DEPTH))
         rows = np.arange(len(texts))[:, None]
         top_scores = batch.score[rows, order]
         confidences = self.calibration.confidence(top_scores)
         names = self.catalog.names
-        signals = [self.rules.detect(text) for text in texts]
         outcomes = []
         for row, task in enumerate(signals):
             ranked = [names[j] for j in order[row]]
@@ -306,7 +317,9 @@ class Router:
         if not suspects:
             return
         masked_texts = [masked.text for _, masked in suspects]
-        rescored = self.score(self.embed_tasks(masked_texts), masked_texts)
+        rescored = self.score(
+            self.embed_tasks(masked_texts), masked_texts, [signals[row] for row, _ in suspects]
+        )
         confidences = self.calibration.confidence(rescored.score.max(axis=1))
         for (row, masked), confidence in zip(suspects, confidences, strict=True):
             if confidence < self.calibration.abstain_threshold:

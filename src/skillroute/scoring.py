@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from skillroute.encoders import Embeddings
 from skillroute.lexicon import Lexicon
+from skillroute.memory import ExampleMemory, mix_vote
 
 __all__ = ["LinearHead", "ScoreBatch", "SkillIndex", "softmax"]
 
@@ -39,6 +40,8 @@ class LinearHead:
     Rows are in catalog order.  With ``out_of_scope``, the last row is one more class, "no
     skill": it takes its share of the probability, so a task unlike every skill gets low
     probabilities for all.  With a ``lexicon``, the task's word features ``W`` count too.
+    With a ``memory`` (`skillroute.memory`), its kernel vote over the same classes is mixed
+    in: ``(1 - memory_weight) * softmax(...) + memory_weight * vote`` (`mix_vote`).
     """
 
     weights: NDArray[np.float32]  # (n_skills [+ 1], dim)
@@ -46,6 +49,8 @@ class LinearHead:
     out_of_scope: bool = False
     lexicon: Lexicon | None = None
     word_weights: NDArray[np.float32] | None = None  # (n_skills [+ 1], len(lexicon))
+    memory: ExampleMemory | None = None
+    memory_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if (self.lexicon is None) != (self.word_weights is None):
@@ -55,18 +60,28 @@ class LinearHead:
             raise ValueError(
                 f"word weights of shape {self.word_weights.shape}, expected {expected}"
             )
+        if self.memory is not None and self.memory.classes != self.weights.shape[0]:
+            raise ValueError(
+                f"a memory over {self.memory.classes} classes for a head of {self.weights.shape[0]}"
+            )
+        if not 0.0 <= self.memory_weight <= 1.0:
+            raise ValueError(f"memory weight must be in [0, 1], got {self.memory_weight}")
 
-    def probabilities(self, queries: Embeddings, texts: Sequence[str]) -> FloatArray:
+    def probabilities(
+        self, queries: Embeddings, texts: Sequence[str], one_ask: Sequence[bool] | None = None
+    ) -> FloatArray:
         """P(skill | task) for each row of ``queries`` (skills only, catalog order)."""
-        return self.split(queries, texts)[0]
+        return self.split(queries, texts, one_ask)[0]
 
     def split(
-        self, queries: Embeddings, texts: Sequence[str]
+        self, queries: Embeddings, texts: Sequence[str], one_ask: Sequence[bool] | None = None
     ) -> tuple[FloatArray, FloatArray | None]:
         """P(skill | task) per skill, and P(no skill | task) (None without that class).
 
         ``texts`` are the tasks as the router reads them (`Router.prepare_task`), one per
-        row of ``queries``; only a head with a lexicon reads them.
+        row of ``queries``; only a head with a lexicon reads them.  ``one_ask``: which
+        tasks ask for one thing (the rules' signals); only those consult the memory
+        (`skillroute.memory.mix_vote`).  None: every task does.
         """
         if len(texts) != queries.shape[0]:
             raise ValueError(f"{len(texts)} texts for {queries.shape[0]} embedded tasks")
@@ -74,6 +89,14 @@ class LinearHead:
         if self.lexicon is not None and self.word_weights is not None:
             logits += self.lexicon.features(texts).logits(self.word_weights)
         probabilities = softmax(logits)
+        memory = self.memory
+        if memory is not None and self.memory_weight > 0.0:
+            probabilities = mix_vote(
+                probabilities,
+                self.memory_weight,
+                lambda rows: memory.probabilities(queries[rows]),
+                None if one_ask is None else np.asarray(one_ask, dtype=bool),
+            )
         if not self.out_of_scope:
             return probabilities, None
         return probabilities[:, :-1], probabilities[:, -1]
@@ -136,16 +159,18 @@ class SkillIndex:
         head: LinearHead | None = None,
         head_weight: float = 0.0,
         texts: Sequence[str] = (),
+        one_ask: Sequence[bool] | None = None,
     ) -> ScoreBatch:
         """Score every task against every skill (one matrix product for the batch).
 
         ``texts``: the prepared tasks, one per row of ``queries``; needed with a head.
+        ``one_ask``: which tasks ask for one thing (`LinearHead.split`).
         """
         text_similarity = queries @ self._embeddings_t
         similarity = np.maximum.reduceat(text_similarity, self.starts, axis=1).astype(np.float64)
         if head is None or head_weight == 0.0:
             return ScoreBatch(similarity, similarity, text_similarity)
-        probabilities, no_skill = head.split(queries, texts)
+        probabilities, no_skill = head.split(queries, texts, one_ask)
         score = head_weight * probabilities + (1.0 - head_weight) * similarity
         return ScoreBatch(similarity, score, text_similarity, no_skill)
 
