@@ -113,6 +113,11 @@ class _HeadChoice(NamedTuple):
     memory: float = 0.0
     temperature: float = MEMORY_TEMPERATURE
 
+    @property
+    def linear(self) -> _HeadChoice:
+        """The same head without a memory: the key its linear part is trained and memoised by."""
+        return _HeadChoice(self.c, self.words)
+
 
 @dataclass(frozen=True)
 class _Candidate:
@@ -370,8 +375,7 @@ class _HeadLearner:
         """Scores of every fit item from heads that never saw it."""
         if choice is None:
             return self.similarity
-        linear = choice._replace(memory=0.0, temperature=MEMORY_TEMPERATURE)
-        probabilities = self._linear_out_of_fold(linear)
+        probabilities = self._linear_out_of_fold(choice.linear)
         if choice.memory:
             vote = self._vote_out_of_fold(choice.temperature)
             skills = self.index.n_skills
@@ -425,8 +429,7 @@ class _HeadLearner:
 
     def final(self, choice: _HeadChoice) -> LinearHead:
         """The head used at routing time: trained on everything."""
-        linear = choice._replace(memory=0.0, temperature=MEMORY_TEMPERATURE)
-        head = self._train(np.ones(len(self.queries), dtype=bool), linear)
+        head = self._train(np.ones(len(self.queries), dtype=bool), choice.linear)
         if not choice.memory:
             return head
         memory = self._memory(choice.temperature)

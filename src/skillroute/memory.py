@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +70,7 @@ class ExampleMemory:
     vectors: NDArray[np.float32]  # (n, dim), rows of class 0 first, then class 1, ...
     counts: NDArray[np.intp]  # (classes,): how many rows each class owns (zero allowed)
     temperature: float = MEMORY_TEMPERATURE
+    _vectors_t: NDArray[np.float32] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or self.counts.ndim != 1:
@@ -109,7 +110,7 @@ class ExampleMemory:
         if not len(self.vectors):
             out[:] = 1.0 / self.classes
             return out
-        similarity = queries @ self._vectors_t  # type: ignore[attr-defined]
+        similarity = queries @ self._vectors_t
         weights = np.exp(self.temperature * (similarity - similarity.max(axis=1, keepdims=True)))
         owned = np.flatnonzero(self.counts)
         starts = np.concatenate(([0], np.cumsum(self.counts)[:-1]))[owned]
