@@ -69,6 +69,12 @@ CHALLENGE_SETS = (
     "challenge54",
     "challenge55",
     "challenge56",
+    "challenge57",
+    "challenge58",
+    "challenge59",
+    "challenge60",
+    "challenge61",
+    "challenge62",
 )  # development sets by other authors
 
 

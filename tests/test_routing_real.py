@@ -262,6 +262,14 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
         # ... or spelled with symbols
         ("How do I read a file line by line in C#?", None, "other-stack-out-of-scope"),
         ("C++: how do I split a string on a delimiter?", None, "other-stack-out-of-scope"),
+        # other languages' ML stacks (near misses written for challenge59)
+        ("ALS recommender in Spark MLlib with Scala, tune rank", None, "other-stack-out-of-scope"),
+        ("TensorFlow.js pose model gets 3 fps in the browser", None, "other-stack-out-of-scope"),
+        (  # ... unless the Python side is asked for
+            "export our PyTorch classifier to CoreML for the iPhone app",
+            "pytorch-patterns",
+            "other-stack-out-of-scope",
+        ),
         # another stack named as context, or Django's own words beside a front end
         (
             "How can I make this class more pythonic? it has getters and setters like in Java",
