@@ -45,10 +45,11 @@ def mix_vote(
 
     ``vote_of(rows)`` gives the memory's vote for the rows selected by the boolean mask
     ``rows``: the rows the linear part is unsure of (top probability below
-    `MEMORY_SURE_AT`).  A sure row's vote is its top class.  Rows outside ``one_ask``
-    (tasks that ask for several steps) keep their probabilities: which skill leads a plan
-    is a question of stages, and near tasks with other plans vote for other leads
-    (on the held-out sets' 337 multi-step tasks, primaries wrong 15 → 22 with their vote).
+    `MEMORY_SURE_AT`).  A sure row's vote is its top class, whatever it asks.  Unsure rows
+    outside ``one_ask`` (tasks that ask for several steps) keep their probabilities: which
+    skill leads a plan is a question of stages, and near tasks with other plans vote for
+    other leads (on the held-out sets' 337 multi-step tasks, primaries wrong 15 → 22 with
+    their vote).
     """
     top = probabilities.argmax(axis=1)
     sure = probabilities[np.arange(len(top)), top] >= MEMORY_SURE_AT
