@@ -75,6 +75,12 @@ CHALLENGE_SETS = (
     "challenge60",
     "challenge61",
     "challenge62",
+    "challenge63",
+    "challenge64",
+    "challenge65",
+    "challenge66",
+    "challenge67",
+    "challenge68",
 )  # development sets by other authors
 
 

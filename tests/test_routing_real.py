@@ -988,6 +988,30 @@ def test_long_and_mixed_script_inputs_give_sensible_results(bundled_router: Rout
     assert bundled_router.route("完全に無関係な料理のレシピ").decision == "abstain"
 
 
+@pytest.mark.parametrize(
+    ("task", "skill"),
+    [
+        # everyday questions in scripts the English model cannot read: none is a catalog
+        # example (those teach "no skill" other questions in these scripts)
+        ("قطار الرياض إلى جدة كم ساعة", None),
+        ("明天会下雨吗", None),
+        ("лучший рецепт борща", None),
+        ("강아지 산책은 하루에 몇 번?", None),
+        ("टमाटर की चटनी कैसे बनाएं", None),
+        # the same scripts around the domain's words keep their route
+        ("как настроить retry с exponential backoff в celery задаче", "django-celery"),  # noqa: RUF001 (Cyrillic on purpose)
+        ("如何在 FastAPI 中使用 Depends 做依赖注入", "fastapi-patterns"),
+        ("pytest の fixture の scope を教えて", "python-testing"),
+    ],
+)
+def test_other_scripts_abstain_unless_they_name_the_domain(
+    bundled_router: Router, task: str, skill: str | None
+) -> None:
+    result = bundled_router.route(task)
+    assert result.skill == skill, result.candidates[:2]
+    assert (result.decision == "abstain") is (skill is None)
+
+
 _PASTED_TRACEBACK = "Traceback (most recent call last):\n" + "\n".join(
     f'File "/srv/app/.venv/lib/python3.11/site-packages/urllib3/connectionpool.py", line {n}, '
     f"in urlopen\nconn.request(method, url, **httplib_request_kw)"

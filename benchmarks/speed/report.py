@@ -129,6 +129,15 @@ def _throughput_rows(t: dict[str, Any]) -> list[str]:
             "≥ 95%",
             t["ratio"] >= 0.95,
         ),
+        _row(
+            "`route_batch` outside its encoder call (skillroute's own work)",
+            f"{100 * t['outside_encoder_share']:.1f}% of its time "
+            f"({t['outside_encoder_ms_per_task']:.2f} ms per task)",
+        ),
+        _row(
+            "`route_batch`'s encoder call / the pair's bare encoder call",
+            f"{100 * t['inside_vs_bare_encoder']:.1f}% (median of the pairs)",
+        ),
     ]
 
 
