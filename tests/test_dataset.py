@@ -81,6 +81,12 @@ CHALLENGE_SETS = (
     "challenge66",
     "challenge67",
     "challenge68",
+    "challenge69",
+    "challenge70",
+    "challenge71",
+    "challenge72",
+    "challenge73",
+    "challenge74",
 )  # development sets by other authors
 
 
