@@ -305,6 +305,16 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
             "django-patterns",
             "sql-only-out-of-scope",
         ),
+        (  # a Python function named after the SQL phrase (prose_only in routing.yaml)
+            "refactor group_by_assignee() in services.py to use itertools.groupby",
+            "python-patterns",
+            "sql-only-out-of-scope",
+        ),
+        (  # ... or after a dish
+            "get_recipes() returns duplicates after I added prefetch_related",
+            "django-patterns",
+            "everyday-out-of-scope",
+        ),
     ],
 )
 def test_guardrail_rules_abstain_unless_the_task_speaks_of_code(

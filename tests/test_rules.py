@@ -57,6 +57,31 @@ def test_abstain_rule_overrides_similarity(frontend_router: Router) -> None:
     assert fired(result) == ["backend-is-out-of-scope"]
 
 
+@pytest.mark.parametrize("prose_only", [False, True])
+def test_prose_only_conditions_ignore_phrases_inside_code(
+    frontend_router: Router, tmp_path: Path, prose_only: bool
+) -> None:
+    """``prose_only``: a phrase inside an identifier (``load_django_fixtures()``) is code,
+    not the task's subject, so it cannot fire the rule; in prose it still does."""
+    routing = tmp_path / "routing.yaml"
+    when = "when: {any: [django, rails], none: [react, vue]}"
+    assert when in routing.read_text(encoding="utf-8")
+    if prose_only:
+        routing.write_text(
+            FRONTEND_ROUTING.replace(when, when[:-1] + ", prose_only: true}"), encoding="utf-8"
+        )
+    router = Router(
+        Catalog.from_dir(tmp_path),
+        encoder=frontend_router.encoder,
+        calibration=frontend_router.calibration,
+        cache=False,
+    )
+    in_code = router.route("write jest tests for the components that call load_django_fixtures()")
+    assert ("backend-is-out-of-scope" in fired(in_code)) is not prose_only
+    in_prose = router.route("write jest tests for the components of our django site")
+    assert fired(in_prose) == ["backend-is-out-of-scope"]
+
+
 def test_plan_fans_out_in_lifecycle_order_with_asked_steps_only(frontend_router: Router) -> None:
     built = frontend_router.route("build vue components, then add tests")
     assert built.plan == ("vue-components", "vue-testing")

@@ -96,6 +96,9 @@ class Condition(_Spec):
     not_stages: tuple[str, ...] = ()
     min_stages: int = Field(default=0, ge=0)
     max_stages: int | None = Field(default=None, ge=0)
+    # ``any`` and ``all`` phrases count only in prose: not inside a chunk of code
+    # (``group_by_assignee()`` asks for no SQL GROUP BY) nor in pasted lines
+    prose_only: bool = False
 
     coerce_lists = field_validator(
         "lane",

@@ -452,9 +452,11 @@ class RuleEngine:
         if spec.max_stages is not None and len(signals.stages) > spec.max_stages:
             return False
         text = signals.text
-        if condition.any and not condition.any.matches(text):
+        if condition.any and not _found(condition.any, text, spec.prose_only):
             return False
-        if condition.all and len(condition.all.matches(text)) < len(condition.all.phrases):
+        if condition.all and len(_found(condition.all, text, spec.prose_only)) < len(
+            condition.all.phrases
+        ):
             return False
         return not (condition.none and condition.none.matches(text))
 
@@ -650,6 +652,11 @@ class RuleEngine:
             return True
         runner_up, _ = self._replaced(ranked[1], signals, None)
         return runner_up == primary
+
+
+def _found(phrases: PhraseSet, text: TokenizedText, prose_only: bool) -> tuple[str, ...]:
+    """The phrases of a condition that occur in the task (in its prose alone, if asked)."""
+    return phrases.find(text, prose_only=True).phrases if prose_only else phrases.matches(text)
 
 
 def _compile(condition: Condition) -> _CompiledCondition:
