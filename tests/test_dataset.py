@@ -87,6 +87,10 @@ CHALLENGE_SETS = (
     "challenge72",
     "challenge73",
     "challenge74",
+    "challenge75",
+    "challenge76",
+    "challenge77",
+    "challenge78",
 )  # development sets by other authors
 
 

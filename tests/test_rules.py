@@ -335,21 +335,35 @@ def test_an_intent_lifts_an_abstain_only_for_the_top_two(
     assert ("release-intent" in [rule.name for rule in outcome.fired]) is (primary is not None)
 
 
-def test_one_stage_named_after_then_moves_on_from_the_primarys_own_work(
-    frontend_router: Router,
+@pytest.mark.parametrize(
+    "task",
+    [
+        "a vue pricing card with slots, then release it",
+        "a vue pricing card with slots, and release it",  # a later clause that asks for it
+        "a vue pricing card with slots, and please release it on friday",
+    ],
+)
+def test_one_stage_asked_next_moves_on_from_the_primarys_own_work(
+    frontend_router: Router, task: str
 ) -> None:
-    # one stage word (release), but "then" moves on from what the task asks for first
-    moved = frontend_router.route("a vue pricing card with slots, then release it")
+    # one stage word (release), but the task moves on from what it asks for first
+    moved = frontend_router.route(task)
     assert moved.skill != "web-release"
     assert moved.plan[0] == moved.skill and moved.plan[-1] == "web-release"
     assert "vue-fan-out" in fired(moved)
-    # without a sequencing word, or after a condition, the release is context
-    for task in (
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
         "a vue pricing card with slots for the release",
         "a vue pricing card with slots; if it breaks, then release a fix",
-    ):
-        result = frontend_router.route(task)
-        assert result.plan == (result.skill,), task
+        "a vue pricing card with slots, the release is on friday",  # a later clause reports
+    ],
+)
+def test_a_stage_named_as_context_asks_for_no_step(frontend_router: Router, task: str) -> None:
+    result = frontend_router.route(task)
+    assert result.plan == (result.skill,)
 
 
 def test_an_unnamed_ask_before_then_stands_for_the_implied_stage(
@@ -368,7 +382,14 @@ def test_an_unnamed_ask_before_then_stands_for_the_implied_stage(
     assert implied.plan == ("vue-components", "vue-testing")
     assert implied.skill == "vue-components"  # the first ask leads
     assert "build" in implied.signals.stages
+    for listed in (
+        "1) make the vue pricing card generic over its slots 2) tests for it",
+        "(1) make the vue pricing card generic over its slots (2) tests for it",
+        "1. make the vue pricing card generic over its slots 2. tests for it",
+    ):  # a numbered list moves on at its second item
+        assert router.route(listed).plan == ("vue-components", "vue-testing"), listed
     for task in (
+        "make the vue pricing card generic over its slots 2) tests for it",  # no first item
         "ok then test the vue card",  # nothing asked before "then"
         "if the vue card breaks, then test it",  # a consequence, not a next ask
         "the vue card tests, then more tests",  # a stage is named before "then"

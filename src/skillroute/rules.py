@@ -566,18 +566,20 @@ class RuleEngine:
 
         "Rank the candidates, then monitoring and rollback once it's live" names one stage
         (ship), but the ranking it asks for first is the primary's own (design): two steps.
-        Only a stage after "then" / "after that" and later in the lifecycle counts, and not
-        after a condition ("if it fails, then ..."), so the primary still leads.
+        Only a stage later in the lifecycle counts, named after "then" / "after that" (not
+        after a condition: "if it fails, then ...") or in a later clause that opens with a
+        verb of doing ("fix the N+1 with select_related, and add a test that pins the
+        query count"), so the primary still leads.
         """
         order = self._order
         if own not in order:
             return False
-        tokens = signals.text.tokens
-        then = _next_ask(tokens, 0, len(tokens))
-        if then is None:
-            return False
+        text = signals.text
+        then = _next_ask(text.tokens, 0, len(text.tokens))
         return any(
-            s in order and order[s] > order[own] and any(i > then for i in at)
+            s in order
+            and order[s] > order[own]
+            and any((then is not None and i > then) or _opens_with_ask(text, i) for i in at)
             for s, at in signals.asked_at.items()
         )
 
@@ -693,6 +695,8 @@ _FIRST_CUES = PhraseSet(
 )
 _THEN = frozenset({"then", "afterwards", "afterward"})
 _THAT = frozenset({"that", "this"})
+_LIST_CLOSE = frozenset({")", "."})  # "2)" and "2." number a list's items
+_LATER_ITEMS = frozenset("23456789")
 _IMPLIED_MIN_WORDS = 3  # "ok, then test it" asks nothing before its "then"
 _NEXT_QUESTION = frozenset({"how", "what", "where", "which"})
 _CONDITIONS = frozenset({"if", "when", "once", "unless"})
@@ -720,10 +724,19 @@ def _all_within(signals: TaskSignals, lanes: Sequence[str]) -> bool:
 
 
 def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
-    """Where tokens[start:end] moves on to a next ask: "then", "after that", "and how ..."."""
+    """Where tokens[start:end] moves on to a next ask: "then", "after that", "and how ...".
+
+    A numbered to-do list moves on at its second item: "1) the Refund model 2) tests".
+    """
+    numbered = False  # a first item ("1)", "1.") came before
     for index in range(start, end):
         if tokens[index] in _THEN:
             return index
+        if index + 1 < end and tokens[index + 1] in _LIST_CLOSE:
+            if tokens[index] == "1":
+                numbered = True
+            elif numbered and tokens[index] in _LATER_ITEMS:
+                return index
         if tokens[index] == "after" and index + 1 < end and tokens[index + 1] in _THAT:
             return index
         if tokens[index] == "and" and index + 1 < end and tokens[index + 1] in _NEXT_QUESTION:
@@ -740,6 +753,22 @@ def _next_ask(tokens: Sequence[str], start: int, end: int) -> int | None:
     if then is None or _CONDITIONS.intersection(tokens[start:then]):
         return None
     return then
+
+
+def _opens_with_ask(text: TokenizedText, index: int) -> bool:
+    """Whether tokens[index] lies in a later clause that opens with a verb of doing.
+
+    "…, and add a test for it" asks for more work; "…, the tests pass" reports.
+    """
+    clause_of, tokens = text.clause_of, text.tokens
+    clause = clause_of[index]
+    if clause == clause_of[0]:
+        return False
+    start = index
+    while start > 0 and clause_of[start - 1] == clause:
+        start -= 1
+    opening = next((t for t in tokens[start : index + 1] if t not in _FILLERS), None)
+    return opening in _ASKS_FOR
 
 
 def _polite_request(sentence: Sequence[str]) -> bool:
