@@ -22,7 +22,7 @@ HELD_OUT_SETS = (
     *(f"challenge{n}" for n in (*range(35, 45), *range(50, 55), *range(69, 79))),
 )
 # The arbiter's gain over the rules alone on those sets but test (see its test below)
-ARBITER_GAIN = 45  # measured +64 with the shipped calibration (each set +1 to +8)
+ARBITER_GAIN = 55  # measured +77 with the shipped calibration (each set 0 to +8)
 ARBITER_WORST_LOSS = 1
 
 
