@@ -85,7 +85,8 @@ def test_option_features_describe_rank_rules_lane_and_stage(frontend_router: Rou
 @pytest.mark.parametrize(
     ("weights", "skill", "plan", "overridden"),
     [
-        ({"rank_1": 5.0}, "vue-testing", ("vue-components", "vue-testing", "web-release"), True),
+        # the top candidate is the plan's second step: the plan starts there
+        ({"rank_1": 5.0}, "vue-testing", ("vue-testing", "web-release"), True),
         ({"rules_choice": 5.0}, "vue-components", None, False),
         ({}, "vue-components", None, False),  # a tie keeps the rules' choice
     ],
@@ -122,11 +123,12 @@ def plan_rule() -> FiredRule:
     ("plan", "fired", "choice", "expected"),
     [
         (("a", "x"), [], "b", ("b",)),  # one step (+ its companion): the choice alone
-        (("a", "b", "c"), [plan_rule()], "b", ("a", "b", "c")),  # a step of the plan
+        (("a", "b", "c"), [plan_rule()], "b", ("b", "c")),  # a later step: from there on
+        (("a", "b", "c"), [plan_rule()], "c", ("c",)),
         (("a", "c"), [plan_rule()], "b", ("b", "a", "c")),  # outside it: leads the plan
     ],
 )
-def test_settle_keeps_a_plan_that_holds_the_choice(
+def test_settle_starts_the_plan_with_the_choice(
     plan: tuple[str, ...], fired: list[FiredRule], choice: str, expected: tuple[str, ...]
 ) -> None:
     outcome = Outcome("routed", "a", plan, "lane", list(fired))

@@ -91,6 +91,12 @@ CHALLENGE_SETS = (
     "challenge76",
     "challenge77",
     "challenge78",
+    "challenge79",
+    "challenge80",
+    "challenge81",
+    "challenge82",
+    "challenge83",
+    "challenge84",
 )  # development sets by other authors
 
 

@@ -19,10 +19,10 @@ from skillroute.evaluation.metrics import is_subsequence
 # The sets that measure routing and are never fitted on (data/README.md, "What is fitted on").
 HELD_OUT_SETS = (
     "test",
-    *(f"challenge{n}" for n in (*range(35, 45), *range(50, 55), *range(69, 79))),
+    *(f"challenge{n}" for n in (*range(35, 45), *range(50, 55), *range(69, 85))),
 )
 # The arbiter's gain over the rules alone on those sets but test (see its test below)
-ARBITER_GAIN = 55  # measured +77 with the shipped calibration (each set 0 to +8)
+ARBITER_GAIN = 70  # measured +100 with the shipped calibration (each set 0 to +7)
 ARBITER_WORST_LOSS = 1
 
 
@@ -315,6 +315,22 @@ def test_the_no_skill_class_abstains_on_look_alikes(bundled_router: Router, task
             " candidate generation and ranking",
             "recsys-pipeline-architect",
             "sql-only-out-of-scope",
+        ),
+        (  # a file name, a repository and its tooling are code too
+            "refactor the recipe importer in recipes/load.py into frozen dataclasses",
+            "python-patterns",
+            "everyday-out-of-scope",
+        ),
+        (
+            "run ruff and mypy on the soup-kitchen volunteer repo and fix what they flag",
+            "python-patterns",
+            "everyday-out-of-scope",
+        ),
+        (  # a git word beside Django's migration commands is no other stack
+            "two 0031 migrations in the orders app after the merge: makemigrations --merge or"
+            " rebase?",
+            "django-verification",
+            "other-stack-out-of-scope",
         ),
         (  # ... or after a dish
             "get_recipes() returns duplicates after I added prefetch_related",
@@ -620,6 +636,12 @@ def test_factory_boy_words_name_the_django_lane(bundled_router: Router) -> None:
         ("pre-merge checks for our plain python lib (no django): ruff, mypy, pytest", "foundation"),
         ("replace orm_mode with from_attributes in our schemas", "fastapi"),  # not the Django ORM
         ("the django orm is slow on this page", "django"),
+        # the Django a task leaves alone is no Django mention
+        (
+            "we're not touching the Django side this sprint: a retry decorator with jitter for"
+            " the shared utils package",
+            "foundation",
+        ),
     ],
 )
 def test_a_word_inside_another_lanes_phrase_does_not_count(
@@ -638,10 +660,26 @@ def test_a_non_django_gate_names_django_only_to_exclude_it(bundled_router: Route
     assert "non-django-gate-to-python-testing" in rule_names(result)
 
 
-def test_another_languages_stack_abstains_by_rule(bundled_router: Router) -> None:
-    result = bundled_router.route("add helmet and rate limiting to my express api")
+@pytest.mark.parametrize(
+    "task",
+    [
+        "add helmet and rate limiting to my express api",
+        "@PreAuthorize is ignored on the ReportController, any logged-in user gets the export",
+        "Hibernate lazy loading in OrderService blows up outside the transaction",
+    ],
+)
+def test_another_languages_stack_abstains_by_rule(bundled_router: Router, task: str) -> None:
+    result = bundled_router.route(task)
     assert result.decision == "abstain"
     assert rule_names(result) == ["other-stack-out-of-scope"]
+
+
+def test_spring_the_season_is_no_other_stack(bundled_router: Router) -> None:
+    result = bundled_router.route(
+        "monitor the demand forecaster for drift, the spring sales changed everything"
+    )
+    assert "other-stack-out-of-scope" not in rule_names(result)
+    assert result.skill == "mle-workflow"
 
 
 def test_build_and_ship_fans_out_in_lifecycle_order(bundled_router: Router) -> None:
@@ -781,6 +819,37 @@ def test_turning_code_into_types_is_a_step_before_its_tests(bundled_router: Rout
             "serve the churn classifier from a FastAPI route, add tests, then roll it out to 5%"
             " of traffic",
             ("fastapi-patterns", "python-testing", "mle-workflow"),
+        ),
+        # words for access scoping, schedules, the owner lock and shipping; a ticket's "Done
+        # when" follows the work it asks for
+        (
+            "Quote model and DRF endpoints in the django app, tests with factories, and each"
+            " branch only sees its own quotes",
+            ("django-patterns", "django-tdd", "django-security"),
+        ),
+        (
+            "in the django app, stale carts should be released every minute; write the model"
+            " method and a test for it",
+            ("django-patterns", "django-tdd", "django-celery"),
+        ),
+        (
+            "user avatars in our django app: the upload endpoint, locked down to the owner,"
+            " shipped by friday",
+            ("django-patterns", "django-security", "django-verification"),
+        ),
+        (
+            "Ticket: a websocket price feed in the FastAPI app. Done when: tests cover"
+            " reconnects and slow clients",
+            ("fastapi-patterns", "python-testing"),
+        ),
+        (
+            "pytest-django tests for the coupons app, then gate the PR",
+            ("django-tdd", "django-verification"),
+        ),
+        (
+            "rotate the leaked SECRET_KEY of our Django site; also the welcome emails should go"
+            " out from a worker",
+            ("django-security", "django-celery"),
         ),
         # one stage named after "then": the ranking asked first is the primary's own step
         (
@@ -925,6 +994,14 @@ def test_asks_in_order_lead_with_their_first_step(
             "pentest found that a logged-in user can download another user's export by changing the id",
             "django-security",
         ),
+        # a test case class without "test" at its start is still a test
+        ("TransactionTestCase or django_capture_on_commit_callbacks for the signal?", "django-tdd"),
+        # a page named as a report's subject is context: the ask is the mail's move
+        (
+            "the django password reset view is slow since it sends the mail inline, move that"
+            " off the request",
+            "django-celery",
+        ),
     ],
 )
 def test_django_words_and_access_reports_name_their_skill(
@@ -967,7 +1044,7 @@ def test_an_access_report_below_the_abstain_bar_is_lifted_by_its_intent(
     assert (outcome.decision, outcome.primary) == ("routed", "django-security")
     assert "intent-lock-it-down" in [fired.name for fired in outcome.fired]
     # a task below the bar whose words ask for no skill of the top two stays abstained
-    plain = engine.apply(engine.detect("lists another team's members"), "abstain", ranked)
+    plain = engine.apply(engine.detect("lists the members of each team"), "abstain", ranked)
     assert (plain.decision, plain.primary) == ("abstain", None)
 
 

@@ -10,7 +10,8 @@ from tests.conftest import FRONTEND_ROUTING, FakeEncoder, write_skill
 from skillroute import Router
 from skillroute.calibration import Calibration
 from skillroute.catalog import Catalog
-from skillroute.rules import similarity_decision
+from skillroute.rules import RuleEngine, similarity_decision
+from skillroute.signals import TokenizedText
 
 
 def fired(result: object) -> list[str]:
@@ -133,6 +134,12 @@ def test_a_to_do_list_over_lines_is_a_multi_step_request(frontend_router: Router
         ("add a pricing page\nthen tests for it", {"build", "test"}),
         ("tests fail\nsee src/pages/pricing.vue line 12", {"test"}),  # a path, not a request
         ("tests fail\nin render_pricing_page()", {"test"}),
+        # a page named in a report is context; one asked for (or listed) is work
+        ("the pricing page is slow on phones, deploy the fix today", {"ship"}),
+        ("the pricing page keeps flickering, release a fix", {"ship"}),
+        ("make the pricing page that is shown first, then deploy it", {"build", "ship"}),
+        ("a pricing page that is shown first, then deploy it", {"build", "ship"}),
+        ("pricing page, then deploy it", {"build", "ship"}),
     ],
 )
 def test_weak_stage_words_count_in_prose_only(
@@ -284,6 +291,9 @@ def test_settle_reads_the_keep_bar_that_fits_the_task(
         ("how do I release first and then build the components?", True),  # back in the lifecycle
         ("how do I test it and then test it again?", True),  # one stage: nothing to order
         ("how do I build the components, and after that how do I test them?", False),
+        # a question about the plan of the work it lists asks for that work
+        ("build the components, test them and release on friday. what's the plan?", False),
+        ("how do I test the vue card? what's the plan?", True),  # one stage: one ask
     ],
 )
 def test_a_request_with_a_question_mark_is_no_question(
@@ -292,6 +302,43 @@ def test_a_request_with_a_question_mark_is_no_question(
     """ "Can you build it and test it?" and "how do I build it and then test it?" ask for
     what they list; a plan's order decides their lead."""
     assert frontend_router.rules.detect(task).question is question
+
+
+@pytest.mark.parametrize(
+    ("task", "clauses"),
+    [
+        (
+            "Ticket: build it — then test it",
+            [["ticket"], [":", "build", "it"], ["—"], ["then", "test", "it"]],
+        ),
+        ("at 12:30 see http://x.io/a", [["at", "12", "30", "see", "http", "x", "io", "a"]]),
+    ],
+)
+def test_a_colon_or_dash_ends_a_clause_but_a_time_or_url_does_not(
+    task: str, clauses: list[list[str]]
+) -> None:
+    text = TokenizedText(task, ["then"])
+    split: dict[int, list[str]] = {}
+    for token, clause in zip(text.tokens, text.clause_of, strict=True):
+        split.setdefault(clause, []).append(token)
+    assert list(split.values()) == clauses
+
+
+@pytest.mark.parametrize(
+    ("task", "primary"),
+    [
+        # a label before the colon is no clause of the task: its first ask leads
+        ("Ticket: release the vue app, we built the components and tests", "web-release"),
+        # ... but a to-do list's label opens a list told in order
+        ("todo: release the vue app / build the components / tests", "vue-components"),
+    ],
+)
+def test_a_label_does_not_open_the_task(frontend_router: Router, task: str, primary: str) -> None:
+    engine = frontend_router.rules
+    ranked = ["vue-components", "vue-testing", "web-release"]
+    outcome = engine.apply(engine.detect(task), "routed", ranked)
+    assert outcome.plan == ("vue-components", "vue-testing", "web-release")
+    assert outcome.primary == primary
 
 
 @pytest.mark.parametrize(
@@ -359,11 +406,47 @@ def test_one_stage_asked_next_moves_on_from_the_primarys_own_work(
         "a vue pricing card with slots for the release",
         "a vue pricing card with slots; if it breaks, then release a fix",
         "a vue pricing card with slots, the release is on friday",  # a later clause reports
+        "a vue pricing card with slots, the one with the release notes",  # "with" extends a report
     ],
 )
 def test_a_stage_named_as_context_asks_for_no_step(frontend_router: Router, task: str) -> None:
     result = frontend_router.route(task)
     assert result.plan == (result.skill,)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "a vue pricing card with slots, and cover the card and its slots with tests",
+        "a vue pricing card with slots; please cover it with tests",
+    ],
+)
+def test_a_with_clause_belongs_to_the_ask_before_it(frontend_router: Router, task: str) -> None:
+    """ "…, and cover X with tests" asks for the tests its "with" clause names; "…, the
+    one with the tests" names them as context."""
+    engine = frontend_router.rules
+    ranked = ["vue-components", "vue-testing", "web-release"]
+    outcome = engine.apply(engine.detect(task), "routed", ranked)
+    assert outcome.plan == ("vue-components", "vue-testing")
+    context = task.split(",")[0].split(";")[0] + ", the one with the tests"
+    assert engine.apply(engine.detect(context), "routed", ranked).plan == ("vue-components",)
+
+
+def test_the_primarys_own_step_needs_no_words_of_its_own(
+    frontend_router: Router, tmp_path: Path
+) -> None:
+    """A step's ``when`` decides whether another skill's work is part of the plan; the
+    primary's work is, whatever words the task uses for it."""
+    conditional = "steps: [{skill: vue-components, when: {any: [storybook]}}, vue-testing,"
+    routing = FRONTEND_ROUTING.replace("steps: [vue-components, vue-testing,", conditional)
+    assert routing != FRONTEND_ROUTING
+    (tmp_path / "routing.yaml").write_text(routing)
+    engine = RuleEngine(Catalog.from_dir(tmp_path))
+    signals = engine.detect("the vue card with slots, then test it and release it")
+    led = engine.apply(signals, "routed", ["vue-components", "vue-testing", "web-release"])
+    assert led.plan == ("vue-components", "vue-testing", "web-release")
+    tested = engine.apply(signals, "routed", ["vue-testing", "vue-components", "web-release"])
+    assert tested.plan == ("vue-testing", "web-release")  # no storybook: no component step
 
 
 def test_an_unnamed_ask_before_then_stands_for_the_implied_stage(
@@ -386,6 +469,9 @@ def test_an_unnamed_ask_before_then_stands_for_the_implied_stage(
         "1) make the vue pricing card generic over its slots 2) tests for it",
         "(1) make the vue pricing card generic over its slots (2) tests for it",
         "1. make the vue pricing card generic over its slots 2. tests for it",
+        # a ticket moves on at its criteria
+        "vue pricing card generic over its slots. Done when: tests cover every slot",
+        "vue pricing card generic over its slots. Acceptance criteria: tests for every slot",
     ):  # a numbered list moves on at its second item
         assert router.route(listed).plan == ("vue-components", "vue-testing"), listed
     for task in (

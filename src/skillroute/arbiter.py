@@ -144,7 +144,12 @@ class Arbiter:
         return int(np.argmax(features @ self.weights))
 
     def settle(self, outcome: Outcome, choice: str) -> Outcome:
-        """The outcome with ``choice`` as primary; a plan without it now starts with it."""
+        """The outcome with ``choice`` as primary, which the plan now starts with.
+
+        A plan without it gains it as a first step.  A later step of the plan drops the
+        steps before it: they are what the arbiter overruled (a Django fan-out that reads
+        "how do I test the retry of this Celery task?" as build, test and secure first).
+        """
         if choice == outcome.primary:
             return outcome
         plan = outcome.plan
@@ -152,6 +157,8 @@ class Arbiter:
             plan = (choice,)
         elif choice not in plan:
             plan = (choice, *plan)
+        else:
+            plan = plan[plan.index(choice) :]
         fired = FiredRule.learned(
             "arbiter",
             reason="learned from labelled tasks how far to trust the rules and similarity",

@@ -177,7 +177,8 @@ class PlanStep(_Spec):
     ``span`` (default): when its stage lies between the earliest and the latest stage the
     task asks for; ``asked``: only when the task asks for its stage (e.g. background
     jobs "if async"); ``always``: whenever the plan applies.  ``when`` adds a condition
-    of its own (e.g. the PyTorch step only when the task names PyTorch).
+    of its own (e.g. the PyTorch step only when the task names PyTorch), which the
+    task's primary skill does not need: the router chose it.
     """
 
     skill: str

@@ -195,10 +195,12 @@ class RuleEngine:
             if found.phrases:
                 stages[name], where_asked[name] = found.phrases, found.clauses
                 asked_at[name] = found.starts
+        reported = _reported(tokens)
         for name, group in self._weak_stages.items():
-            found = group.find(tokens, prose_only=True)
+            # a weak word counts only where nothing else is asked, and not as a report's subject
+            found = group.find(tokens, prose_only=True, ignore=reported)
             others = frozenset().union(*(w for stage, w in where_asked.items() if stage != name))
-            alone = found.clauses - others  # a weak word counts only where nothing else is asked
+            alone = found.clauses - others
             if found.phrases and alone:
                 stages[name] = (*stages.get(name, ()), *found.phrases)
                 where_asked[name] = where_asked.get(name, frozenset()) | alone
@@ -260,12 +262,16 @@ class RuleEngine:
 
         A polite request ("can you build it, test it and then ship it?") is a command, and
         so is a question that sequences its asks ("how do I add the model and then test
-        it?"): it asks for what it lists, and the plan's order decides what leads.
+        it?"), or one that asks for the plan of the work it lists ("… tested and shipped
+        by Thursday. What's the plan?"): it asks for what it lists, and the plan's order
+        decides what leads.
         """
         if "?" not in tokens.vocabulary:
             return False
         start, end = _last_question(tokens.tokens)
         if _polite_request(tokens.tokens[start:end]):
+            return False
+        if multi_step and any(start <= i < end for i in _PLAN_QUESTIONS.find(tokens).starts):
             return False
         return not (multi_step and self._sequenced(tokens, asked_at, start, end))
 
@@ -550,7 +556,8 @@ class RuleEngine:
                     "asked": stage in asked,
                     "span": low <= self._order[stage] <= high,
                 }[step.include]
-                if wanted and self._holds(step, signals, primary):
+                # the primary's own step needs no words of its own: the router chose it
+                if wanted and (step.skill == primary or self._holds(step, signals, primary)):
                     skill, extras = self._replaced(step.skill, signals, fired, replaced)
                     steps.extend((skill, *extras))
                     for substitute in (skill, *extras):
@@ -576,10 +583,13 @@ class RuleEngine:
             return False
         text = signals.text
         then = _next_ask(text.tokens, 0, len(text.tokens))
+        opening = _opening_clause(text, min(signals.first_asked.values(), default=len(text.tokens)))
         return any(
             s in order
             and order[s] > order[own]
-            and any((then is not None and i > then) or _opens_with_ask(text, i) for i in at)
+            and any(
+                (then is not None and i > then) or _opens_with_ask(text, i, opening) for i in at
+            )
             for s, at in signals.asked_at.items()
         )
 
@@ -617,7 +627,7 @@ class RuleEngine:
         if not signals.first_asked:
             return plan[0]
         first = min(signals.first_asked.values())
-        if signals.text.clause_of[first] != signals.text.clause_of[0]:
+        if signals.text.clause_of[first] != _opening_clause(signals.text, first):
             return plan[0]  # the opening clause names no stage: a list told in order
         opening = {stage for stage, start in signals.first_asked.items() if start == first}
         leads = [step for step in plan if opening & stands_for.get(step, set())]
@@ -693,14 +703,51 @@ _ASKS_FOR = frozenset({
 _FIRST_CUES = PhraseSet(
     ["but first", "before that", "before this", "before all that", "before any of that"]
 )
+# a question about the work as a whole, not about one stage of it
+_PLAN_QUESTIONS = PhraseSet(
+    [
+        "what s the plan",
+        "whats the plan",
+        "what is the plan",
+        "what would the plan be",
+        "how would you plan",
+        "how should we plan",
+        "how do we plan",
+        "how would you proceed",
+        "how should we proceed",
+        "how do we proceed",
+        "where do we start",
+        "where should we start",
+    ]
+)
 _THEN = frozenset({"then", "afterwards", "afterward"})
 _THAT = frozenset({"that", "this"})
 _LIST_CLOSE = frozenset({")", "."})  # "2)" and "2." number a list's items
 _LATER_ITEMS = frozenset("23456789")
+# a ticket's criteria follow the work it asks for
+_CRITERIA = frozenset({("done", "when"), ("acceptance", "criteria")})
 _IMPLIED_MIN_WORDS = 3  # "ok, then test it" asks nothing before its "then"
 _NEXT_QUESTION = frozenset({"how", "what", "where", "which"})
 _CONDITIONS = frozenset({"if", "when", "once", "unless"})
-_FILLERS = frozenset({"so", "please", "pls", "plz", "hey", "hi", "hello", "also", "and", "ok", ","})
+# verbs that report how things are ("the signup view is slow", "the endpoint returns 500")
+# fmt: off
+_REPORTS = frozenset({
+    "is", "are", "was", "were", "isn", "aren", "wasn", "weren", "has", "have", "had", "hasn",
+    "haven", "does", "doesn", "did", "didn", "returns", "returned", "keeps", "kept", "shows",
+    "showed", "throws", "threw", "fails", "failed", "works", "worked", "takes", "took", "seems",
+    "flags", "flagged", "breaks", "broke", "crashes", "crashed", "sends", "sent", "gets", "got",
+})
+# fmt: on
+_RELATIVE = frozenset({"that", "which", "who"})
+_LABEL_WORDS = 3  # "Ticket TEL-88:" labels what follows; a longer opening is a clause
+_LIST_LABELS = frozenset({"todo", "todos", "tasks", "checklist", "steps", "plan", "queue"})
+_SUBJECT_REACH = 4  # "the list endpoint returns": a report's subject ends just before its verb
+# fmt: off
+_FILLERS = frozenset({
+    "so", "please", "pls", "plz", "hey", "hi", "hello", "also", "and", "ok", ",", ";", ":", "—",
+    "\u2013",
+})
+# fmt: on
 
 
 def _last_question(tokens: Sequence[str]) -> tuple[int, int]:
@@ -726,7 +773,8 @@ def _all_within(signals: TaskSignals, lanes: Sequence[str]) -> bool:
 def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
     """Where tokens[start:end] moves on to a next ask: "then", "after that", "and how ...".
 
-    A numbered to-do list moves on at its second item: "1) the Refund model 2) tests".
+    A numbered to-do list moves on at its second item: "1) the Refund model 2) tests";
+    a ticket at its criteria: "a websocket feed of prices. Done when: tests cover …".
     """
     numbered = False  # a first item ("1)", "1.") came before
     for index in range(start, end):
@@ -738,6 +786,8 @@ def _sequencing_word(tokens: Sequence[str], start: int, end: int) -> int | None:
             elif numbered and tokens[index] in _LATER_ITEMS:
                 return index
         if tokens[index] == "after" and index + 1 < end and tokens[index + 1] in _THAT:
+            return index
+        if tuple(tokens[index : index + 2]) in _CRITERIA and index + 2 <= end:
             return index
         if tokens[index] == "and" and index + 1 < end and tokens[index + 1] in _NEXT_QUESTION:
             return index
@@ -755,20 +805,74 @@ def _next_ask(tokens: Sequence[str], start: int, end: int) -> int | None:
     return then
 
 
-def _opens_with_ask(text: TokenizedText, index: int) -> bool:
+def _opens_with_ask(text: TokenizedText, index: int, opening_clause: int) -> bool:
     """Whether tokens[index] lies in a later clause that opens with a verb of doing.
 
-    "…, and add a test for it" asks for more work; "…, the tests pass" reports.
+    "…, and add a test for it" asks for more work; "…, the tests pass" reports.  A
+    clause that opens with "with" belongs to the ask before it in its sentence: "…, and
+    cover missing and revoked keys with tests" asks for the tests.
     """
     clause_of, tokens = text.clause_of, text.tokens
     clause = clause_of[index]
-    if clause == clause_of[0]:
-        return False
-    start = index
-    while start > 0 and clause_of[start - 1] == clause:
-        start -= 1
-    opening = next((t for t in tokens[start : index + 1] if t not in _FILLERS), None)
-    return opening in _ASKS_FOR
+    extending = False  # walking back from a "with" clause to the ask it belongs to
+    while clause > opening_clause:
+        start = index
+        while clause_of[start - 1] == clause:
+            start -= 1
+        opening = next((t for t in tokens[start : index + 1] if t not in _FILLERS), None)
+        if opening in _ASKS_FOR:
+            return True
+        extending = extending or opening == "with"
+        if not extending or tokens[start - 1] in _SENTENCE_END:
+            return False
+        index = start - 1
+        clause = clause_of[index]
+    return False
+
+
+def _opening_clause(text: TokenizedText, first_stage: int) -> int:
+    """The task's first clause, after a label such as "Ticket:", "Slack:" or "PR #12:".
+
+    A label names no stage (``first_stage`` is where the first stage word is) and no list:
+    "TDD: write the test first" and "TODO: the model / TODO: tests" open with their label.
+    """
+    tokens, clause_of = text.tokens, text.clause_of
+    colon = next((i for i, t in enumerate(tokens[: _LABEL_WORDS + 1]) if t == ":"), None)
+    if (
+        colon is None
+        or colon == 0
+        or colon + 1 >= len(tokens)
+        or first_stage < colon
+        or _LIST_LABELS.intersection(tokens[:colon])
+    ):
+        return clause_of[0]
+    return clause_of[colon]
+
+
+def _reported(text: TokenizedText) -> frozenset[int]:
+    """Token positions that are the subject of a report, not the object of an ask.
+
+    "The signup view is slow because …" and "the list endpoint returns every claim"
+    name a page or a feature as context: a weak stage word just before a verb of being
+    or reporting asks for nothing.  Not in a clause that opens with a verb of doing
+    ("make the login page that is shown first") nor after a relative pronoun ("a
+    webhook to each partner that keeps retrying" describes the work asked for).
+    """
+    clause_of, tokens = text.clause_of, text.tokens
+    opening: dict[int, str] = {}
+    clause_start: dict[int, int] = {}
+    reported: set[int] = set()
+    for index, (token, clause) in enumerate(zip(tokens, clause_of, strict=True)):
+        clause_start.setdefault(clause, index)
+        if clause not in opening and token not in _FILLERS:
+            opening[clause] = token
+        if (
+            token in _REPORTS
+            and opening.get(clause) not in _ASKS_FOR
+            and (index == 0 or tokens[index - 1] not in _RELATIVE)
+        ):
+            reported.update(range(max(clause_start[clause], index - _SUBJECT_REACH), index))
+    return frozenset(reported)
 
 
 def _polite_request(sentence: Sequence[str]) -> bool:

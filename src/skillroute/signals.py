@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -38,10 +39,11 @@ __all__ = [
     "without_pasted",
 ]
 
-# Clause punctuation: , ; ! ? & + | > → a line break, a full stop that ends a sentence (not
-# "asp.net") and the ")" of an inline list's "2)".  Languages spelled with symbols are one
-# word each ("c#" reads as csharp), so a signal phrase can name them.
-_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→\n]|\.(?=\s|$)|(?<=\d)\)")
+# Clause punctuation: , ; ! ? & + | > → a dash, a line break, a full stop or colon that ends
+# a sentence or a label (not "asp.net", "12:30" or "http://") and the ")" of an inline
+# list's "2)".  Languages spelled with symbols are one word each ("c#" reads as csharp), so a
+# signal phrase can name them.
+_TOKEN = re.compile(r"[^\W_]+|[,;!?&+|>→—\u2013\n]|[.:](?=\s|$)|(?<=\d)\)")
 _SYMBOL_NAMES = {"c#": "csharp", "c++": "cpp", "f#": "fsharp"}
 _SYMBOL = "|".join(re.escape(spelling) for spelling in _SYMBOL_NAMES)
 _SYMBOL_HINT = re.compile(_SYMBOL)  # rare: only such tasks pay for the longer pattern
@@ -315,15 +317,24 @@ class PhraseSet:
         """The phrases that occur in ``text``, in declaration order."""
         return tuple(phrase for phrase, words in self._candidates(text) if text.occurrences(words))
 
-    def find(self, text: TokenizedText, *, prose_only: bool = False) -> Found:
+    def find(
+        self,
+        text: TokenizedText,
+        *,
+        prose_only: bool = False,
+        ignore: AbstractSet[int] = frozenset(),
+    ) -> Found:
         """The phrases found, the clauses they occur in and their positions.
 
         Occurrences in pasted lines never count; with ``prose_only``, occurrences that
-        start inside a chunk of code do not count either.
+        start inside a chunk of code do not count either, nor do any that start at a
+        position in ``ignore``.
         """
         found: list[str] = []
         starts: list[int] = []
         skip = text.not_prose if prose_only else text.pasted
+        if ignore:
+            skip = skip | ignore
         for phrase, words in self._candidates(text):
             here = text.occurrences(words)
             if skip:
