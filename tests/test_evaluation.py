@@ -56,6 +56,26 @@ def test_metrics_on_a_hand_checked_example(small_router: Router) -> None:
     assert len(report.coverage_curve) == 20 and report.latency_p50_ms is not None
 
 
+def test_a_single_ask_given_a_whole_plan_is_counted(frontend_router: Router) -> None:
+    """Plan accuracy lets a plan hold extra steps; the unasked-plan rate counts the single
+    asks a plan rule fanned out (labelled one step, routed right, planned anyway)."""
+    report = evaluate(
+        frontend_router,
+        dataset(
+            LabelledItem(text="build vue components, then add tests", expect=("vue-components",)),
+            LabelledItem(text="vue components with slots", expect=("vue-components",)),
+            LabelledItem(
+                text="build vue components, then add tests",
+                expect=("vue-components",),
+                plan=("vue-components", "vue-testing"),
+            ),
+        ),
+    )
+    assert report.plan_accuracy == 1.0
+    assert report.unasked_plan_rate == 0.5  # of the two single asks, the first got a plan
+    assert evaluate(frontend_router, dataset()).unasked_plan_rate is None
+
+
 def test_out_of_scope_metrics_are_none_without_such_items(small_router: Router) -> None:
     report = evaluate(small_router, dataset(LabelledItem(text="sourdough", expect=("bake-bread",))))
     assert report.oos_recall is None and report.oos_f1 is None

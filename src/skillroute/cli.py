@@ -313,6 +313,7 @@ def _summary(report: Any) -> str:
         "oos_recall",
         "oos_f1",
         "plan_accuracy",
+        "unasked_plan_rate",
         "ambiguity_rate",
         "ece",
         "latency_p50_ms",
@@ -322,10 +323,11 @@ def _summary(report: Any) -> str:
         f"{report.items} items ({report.in_scope} in scope, {report.out_of_scope} out of scope, "
         f"{report.with_plan} with a plan) from {report.dataset}"
     ]
+    width = max(map(len, names)) + 2
     for name in names:
         value = report.metric(name)
-        lines.append(f"  {name:<16}{'n/a' if value is None else f'{value:.4f}'}")
-    lines.append(f"  errors          {len(report.errors)}")
+        lines.append(f"  {name:<{width}}{'n/a' if value is None else f'{value:.4f}'}")
+    lines.append(f"  {'errors':<{width}}{len(report.errors)}")
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,9 @@ Definitions (all fractions in [0, 1]; an empty denominator gives None, never a c
   positive prediction;
 - **plan_accuracy**: items with a ``plan`` whose expected steps appear, in order, in the
   router's plan;
+- **unasked_plan_rate**: items without a ``plan``, routed to an acceptable skill, that a
+  plan rule fanned out into two steps or more (plan accuracy lets a plan hold extra steps;
+  this counts the single asks that got a whole plan; a companion alone is no fan-out);
 - **ambiguity_rate**: items answered ``ambiguous``;
 - **ece**: expected calibration error of the top candidate's confidence (10 bins);
 - **coverage_curve**: accuracy of the answered items as the abstain threshold moves;
@@ -103,6 +106,7 @@ class EvalReport(_Model):
     oos_recall: float | None
     oos_f1: float | None
     plan_accuracy: float | None
+    unasked_plan_rate: float | None
     ambiguity_rate: float | None
     abstain_rate: float | None
     ece: float | None
@@ -179,6 +183,7 @@ def score_results(
     in_scope = [(item, result) for item, result in zip(items, results, strict=True) if not item.oos]
     oos_pairs = [(item, result) for item, result in zip(items, results, strict=True) if item.oos]
     planned = [(item, result) for item, result in in_scope if item.plan]
+    single_right = [(i, r) for i, r in in_scope if not i.plan and _routed_right(i, r)]
     labels = (*router.catalog.names, ABSTAIN)
     gold, predicted = _label_pairs(items, results)
     confusion = _confusion(labels, gold, predicted)
@@ -209,6 +214,7 @@ def score_results(
             sum(r.decision != "abstain" and is_subsequence(i.plan, r.plan) for i, r in planned),
             len(planned),
         ),
+        unasked_plan_rate=_ratio(sum(_fanned_out(r) for _, r in single_right), len(single_right)),
         ambiguity_rate=_ratio(sum(r.decision == "ambiguous" for r in results), len(results)),
         abstain_rate=_ratio(oos_predicted, len(results)),
         ece=_ece(confidences, correct),
@@ -225,6 +231,11 @@ def score_results(
 
 def _routed_right(item: LabelledItem, result: RouteResult) -> bool:
     return result.decision != "abstain" and result.skill in item.expect
+
+
+def _fanned_out(result: RouteResult) -> bool:
+    """Whether a plan rule made the result a plan of two steps or more."""
+    return len(result.plan) > 1 and any(rule.kind == "plan" for rule in result.rules)
 
 
 def _top3_right(item: LabelledItem, result: RouteResult) -> bool:

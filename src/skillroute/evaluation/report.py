@@ -25,6 +25,7 @@ _HEADLINE = (
     ("oos_recall", "out-of-scope recall"),
     ("oos_f1", "out-of-scope F1"),
     ("plan_accuracy", "plan accuracy"),
+    ("unasked_plan_rate", "single asks given a plan"),
     ("ambiguity_rate", "ambiguity rate"),
     ("abstain_rate", "abstain rate"),
     ("ece", "expected calibration error"),
