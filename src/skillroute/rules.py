@@ -89,6 +89,24 @@ def similarity_decision(bars: DecisionBars, top_scores: Scores, top_confidence: 
 
 
 @dataclass(frozen=True)
+class _Clauses:
+    """Where each clause starts, and the word it opens with (fillers such as "and" skipped)."""
+
+    start: dict[int, int]
+    opening: dict[int, str]
+
+    @classmethod
+    def of(cls, text: TokenizedText) -> _Clauses:
+        start: dict[int, int] = {}
+        opening: dict[int, str] = {}
+        for index, (token, clause) in enumerate(zip(text.tokens, text.clause_of, strict=True)):
+            start.setdefault(clause, index)
+            if clause not in opening and token not in _FILLERS:
+                opening[clause] = token
+        return cls(start, opening)
+
+
+@dataclass(frozen=True)
 class TaskSignals:
     """What the task's words say: lanes and lifecycle stages, with the phrases found."""
 
@@ -97,9 +115,16 @@ class TaskSignals:
     stages: dict[str, tuple[str, ...]]
     dominant_lane: str | None
     multi_step: bool
+    clauses: _Clauses  # where each clause starts and the word it opens with
     asked_at: dict[str, tuple[int, ...]] = field(default_factory=dict)  # stage -> token positions
     # the task asks a question ("...?"): one ask, whatever its context says (see `_asks`)
     question: bool = False
+
+    @cached_property
+    def opening_clause(self) -> int:
+        """The task's first clause, after a label ("Ticket:"; see `_opening_clause`)."""
+        first = min(self.first_asked.values(), default=len(self.text.tokens))
+        return _opening_clause(self.text, first)
 
     @cached_property
     def first_asked(self) -> dict[str, int]:
@@ -195,7 +220,8 @@ class RuleEngine:
             if found.phrases:
                 stages[name], where_asked[name] = found.phrases, found.clauses
                 asked_at[name] = found.starts
-        reported = _reported(tokens)
+        layout = _Clauses.of(tokens)
+        reported = _reported(tokens, layout)
         for name, group in self._weak_stages.items():
             # a weak word counts only where nothing else is asked, and not as a report's subject
             found = group.find(tokens, prose_only=True, ignore=reported)
@@ -225,7 +251,7 @@ class RuleEngine:
         # more at once ("models, tests, auth and deploy") make a multi-step request
         multi_step = len(stages) >= 3 or (len(stages) >= 2 and len(clauses) >= 2)
         question = self._asks(tokens, asked_at, multi_step)
-        return TaskSignals(tokens, lanes, stages, dominant, multi_step, asked_at, question)
+        return TaskSignals(tokens, lanes, stages, dominant, multi_step, layout, asked_at, question)
 
     def _implied_first(
         self, tokens: TokenizedText, asked_at: dict[str, tuple[int, ...]]
@@ -581,15 +607,12 @@ class RuleEngine:
         order = self._order
         if own not in order:
             return False
-        text = signals.text
-        then = _next_ask(text.tokens, 0, len(text.tokens))
-        opening = _opening_clause(text, min(signals.first_asked.values(), default=len(text.tokens)))
+        tokens = signals.text.tokens
+        then = _next_ask(tokens, 0, len(tokens))
         return any(
             s in order
             and order[s] > order[own]
-            and any(
-                (then is not None and i > then) or _opens_with_ask(text, i, opening) for i in at
-            )
+            and any((then is not None and i > then) or _opens_with_ask(signals, i) for i in at)
             for s, at in signals.asked_at.items()
         )
 
@@ -627,7 +650,7 @@ class RuleEngine:
         if not signals.first_asked:
             return plan[0]
         first = min(signals.first_asked.values())
-        if signals.text.clause_of[first] != _opening_clause(signals.text, first):
+        if signals.text.clause_of[first] != signals.opening_clause:
             return plan[0]  # the opening clause names no stage: a list told in order
         opening = {stage for stage, start in signals.first_asked.items() if start == first}
         leads = [step for step in plan if opening & stands_for.get(step, set())]
@@ -805,28 +828,25 @@ def _next_ask(tokens: Sequence[str], start: int, end: int) -> int | None:
     return then
 
 
-def _opens_with_ask(text: TokenizedText, index: int, opening_clause: int) -> bool:
+def _opens_with_ask(signals: TaskSignals, index: int) -> bool:
     """Whether tokens[index] lies in a later clause that opens with a verb of doing.
 
     "…, and add a test for it" asks for more work; "…, the tests pass" reports.  A
     clause that opens with "with" belongs to the ask before it in its sentence: "…, and
     cover missing and revoked keys with tests" asks for the tests.
     """
-    clause_of, tokens = text.clause_of, text.tokens
-    clause = clause_of[index]
+    text, clauses = signals.text, signals.clauses
+    clause = text.clause_of[index]
     extending = False  # walking back from a "with" clause to the ask it belongs to
-    while clause > opening_clause:
-        start = index
-        while clause_of[start - 1] == clause:
-            start -= 1
-        opening = next((t for t in tokens[start : index + 1] if t not in _FILLERS), None)
+    while clause > signals.opening_clause:
+        opening = clauses.opening.get(clause)
         if opening in _ASKS_FOR:
             return True
         extending = extending or opening == "with"
-        if not extending or tokens[start - 1] in _SENTENCE_END:
+        before = clauses.start[clause] - 1
+        if not extending or text.tokens[before] in _SENTENCE_END:
             return False
-        index = start - 1
-        clause = clause_of[index]
+        clause = text.clause_of[before]
     return False
 
 
@@ -849,7 +869,7 @@ def _opening_clause(text: TokenizedText, first_stage: int) -> int:
     return clause_of[colon]
 
 
-def _reported(text: TokenizedText) -> frozenset[int]:
+def _reported(text: TokenizedText, clauses: _Clauses) -> frozenset[int]:
     """Token positions that are the subject of a report, not the object of an ask.
 
     "The signup view is slow because …" and "the list endpoint returns every claim"
@@ -858,20 +878,14 @@ def _reported(text: TokenizedText) -> frozenset[int]:
     ("make the login page that is shown first") nor after a relative pronoun ("a
     webhook to each partner that keeps retrying" describes the work asked for).
     """
-    clause_of, tokens = text.clause_of, text.tokens
-    opening: dict[int, str] = {}
-    clause_start: dict[int, int] = {}
-    reported: set[int] = set()
-    for index, (token, clause) in enumerate(zip(tokens, clause_of, strict=True)):
-        clause_start.setdefault(clause, index)
-        if clause not in opening and token not in _FILLERS:
-            opening[clause] = token
+    tokens, reported = text.tokens, set[int]()
+    for index, (token, clause) in enumerate(zip(tokens, text.clause_of, strict=True)):
         if (
             token in _REPORTS
-            and opening.get(clause) not in _ASKS_FOR
+            and clauses.opening.get(clause) not in _ASKS_FOR
             and (index == 0 or tokens[index - 1] not in _RELATIVE)
         ):
-            reported.update(range(max(clause_start[clause], index - _SUBJECT_REACH), index))
+            reported.update(range(max(clauses.start[clause], index - _SUBJECT_REACH), index))
     return frozenset(reported)
 
 
